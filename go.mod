@@ -1,0 +1,10 @@
+module github.com/glexec-ng/glexec
+
+go 1.26.0
+
+require (
+	github.com/moby/sys/user v0.5.0
+	github.com/sirupsen/logrus v1.10.2
+)
+
+require golang.org/x/sys v0.49.0 // indirect

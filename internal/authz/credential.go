@@ -1,0 +1,68 @@
+// Package authz turns a grid credential into a local account.
+//
+// Data flows one way: pki validates the certificate chain, voms extracts the
+// attribute certificates, and the result is one Credential; the
+// LCMAPS-compatible policy engine (policy, plugins) turns a Credential into
+// an Account. Neither type knows anything about how the payload is run.
+package authz
+
+import (
+	"crypto/x509"
+	"time"
+
+	"github.com/glexec-ng/glexec/internal/authz/pki"
+	"github.com/glexec-ng/glexec/internal/authz/voms"
+)
+
+// Credential is a validated proxy chain and what it says about its owner.
+type Credential struct {
+	DN       string // end-entity subject, OpenSSL one-line form ("/DC=org/CN=Alice")
+	IssuerDN string // end-entity issuer, same form
+
+	ProxyType   pki.ProxyType
+	ProxyPolicy pki.ProxyPolicy // of the leaf; Limited if any proxy in the chain is limited
+	Depth       int             // number of proxy certificates above the end-entity certificate
+	NotAfter    time.Time       // earliest expiry in the chain
+
+	ACs   []voms.AC // the VOMS attribute certificates that validated, in order
+	FQANs []string  // every FQAN of every AC in ACs, in order; FQANs[0] is the primary FQAN
+
+	Chain    []*x509.Certificate // leaf first, down to and including the end-entity certificate
+	CertsPEM []byte              // the certificates as PEM, leaf first; never the private key
+}
+
+// PrimaryFQAN returns the first FQAN, or "" when the credential has none.
+func (c *Credential) PrimaryFQAN() string {
+	if len(c.FQANs) == 0 {
+		return ""
+	}
+	return c.FQANs[0]
+}
+
+// Account is the local identity a credential maps to.
+type Account struct {
+	User  string // login name
+	UID   int
+	PGIDs []int // primary gids; PGIDs[0] is the effective one
+	SGIDs []int // secondary gids, sorted ascending, tracking gid included
+	Home  string
+	Shell string
+
+	PoolIndex string // lease name when a pool account was leased
+	Policy    string // the lcmaps.db policy that produced the mapping
+
+	// TrackingGID is the leased tracking group id (0 when the policy has no
+	// tracking step); TrackingLease is the lease file to remove when the
+	// payload has ended.
+	TrackingGID   int
+	TrackingLease string
+
+	VOMappings []VOMapping // FQAN → group mappings, for the CRED FINAL log
+}
+
+// VOMapping records that an FQAN was mapped to a Unix group.
+type VOMapping struct {
+	FQAN  string
+	GID   int
+	Group string // "" when the gid has no name
+}
