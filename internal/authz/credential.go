@@ -66,3 +66,39 @@ type VOMapping struct {
 	GID   int
 	Group string // "" when the gid has no name
 }
+
+// ValidateOptions tune credential validation. The zero value is the strict
+// default: CA directory and vomsdir at their standard paths, the current
+// time, a five-minute clock skew allowance on notBefore, missing CRLs
+// tolerated (as LCMAPS does), CA namespace files not enforced, the private
+// key required, bad VOMS ACs dropped rather than fatal.
+type ValidateOptions struct {
+	CertDir string // default /etc/grid-security/certificates
+	VOMSDir string // default /etc/grid-security/vomsdir
+
+	Now       func() time.Time // default time.Now
+	ClockSkew time.Duration    // allowance on notBefore; default 5 minutes
+
+	RequireCRL bool         // a CA without a (current) CRL is an error
+	CAPolicy   CAPolicyMode // .namespaces / .signing_policy enforcement
+
+	AllowMissingKey bool // accept a bundle without the leaf's private key
+	VOMSFatal       bool // a VOMS AC that fails validation rejects the credential
+	Hostname        string
+	// Hostname is this node's FQDN, checked against AC target restrictions;
+	// default os.Hostname.
+}
+
+// CAPolicyMode selects enforcement of the CA namespace files.
+type CAPolicyMode int
+
+const (
+	// CAPolicyOff ignores .namespaces and .signing_policy, as LCMAPS did.
+	CAPolicyOff CAPolicyMode = iota
+	// CAPolicyIfPresent enforces .namespaces (EUGridPMA) when the CA has
+	// one, else .signing_policy when it has one, else accepts.
+	CAPolicyIfPresent
+	// CAPolicyRequire is CAPolicyIfPresent, but a CA with neither file
+	// rejects every certificate it issued.
+	CAPolicyRequire
+)
