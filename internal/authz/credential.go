@@ -84,9 +84,10 @@ type ValidateOptions struct {
 
 	AllowMissingKey bool // accept a bundle without the leaf's private key
 	VOMSFatal       bool // a VOMS AC that fails validation rejects the credential
-	Hostname        string
-	// Hostname is this node's FQDN, checked against AC target restrictions;
-	// default os.Hostname.
+
+	// Hostname is this node's FQDN, checked against AC target
+	// restrictions; default os.Hostname.
+	Hostname string
 }
 
 // CAPolicyMode selects enforcement of the CA namespace files.
