@@ -27,7 +27,7 @@ LDFLAGS := -s -w \
 
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all build test unit vet deps fuzz bench install integration vm-test demo deb clean
+.PHONY: all build test unit vet deps fuzz bench install integration itest-glexec vm-test demo deb clean
 
 all: build
 
@@ -54,6 +54,34 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+# The glexec the integration suite installs: compiled-in paths below
+# ITEST_ROOT, the prefix the suite mounts in its private namespace.
+ITEST_ROOT ?= /run/glexec-itest
+ITEST_OUT  ?= build/itest/glexec
+ITEST_LDFLAGS = -s -w -X $(PKG)/internal/buildcfg.Version=itest \
+	-X $(PKG)/internal/buildcfg.ConfigFile=$(ITEST_ROOT)/etc/glexec.conf \
+	-X $(PKG)/internal/buildcfg.SandboxPath=$(ITEST_ROOT)/libexec/glexec-sandbox \
+	-X $(PKG)/internal/buildcfg.StateDir=$(ITEST_ROOT)/var/lib/glexec \
+	-X $(PKG)/internal/buildcfg.RunDir=$(ITEST_ROOT)/run/glexec
+itest-glexec:
+	@mkdir -p $(dir $(ITEST_OUT))
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(ITEST_OUT) -ldflags '$(ITEST_LDFLAGS)' ./cmd/glexec
+
+# The integration suite alone (root): the real setuid binary, run as
+# unprivileged pilot accounts in a private mount namespace.
+integration:
+	$(GO) test -count=1 -v ./integration
+
+# The same suite inside a qemu guest with a cgroup-v2-only kernel and all
+# controllers (scripts/vm). Test binaries are built here; the guest has no Go.
+VMDIR := build/vm
+vm-test: itest-glexec
+	rm -rf $(VMDIR) && mkdir -p $(VMDIR)
+	cp build/itest/glexec $(VMDIR)/glexec
+	CGO_ENABLED=0 $(GO) test -c -o $(VMDIR)/integration.test ./integration
+	cp scripts/vm/suite.sh $(VMDIR)/run.sh
+	sh scripts/vm/run.sh $(VMDIR) build/vm-console.log
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/sbin

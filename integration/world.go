@@ -67,14 +67,24 @@ func buildWorld() (w *World, err error) {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return nil, fmt.Errorf("make / private: %w", err)
 	}
-	root, err := os.MkdirTemp("/run", "glexec-itest-")
+	// A prebuilt binary (the VM has no Go toolchain) was compiled against
+	// the fixed prefix prebuiltRoot; otherwise each run gets its own.
+	prebuilt := os.Getenv(prebuiltEnv)
+	var root string
+	if prebuilt != "" {
+		root = prebuiltRoot
+		err = os.Mkdir(root, 0o755)
+	} else {
+		root, err = os.MkdirTemp("/run", "glexec-itest-")
+	}
 	if err != nil {
 		return nil, err
 	}
-	w = &World{Root: root, hostRoot: root}
+	made := &World{Root: root, hostRoot: root}
+	w = made
 	defer func() {
 		if err != nil {
-			w.teardown()
+			made.teardown()
 		}
 	}()
 	if err := w.mount("tmpfs", root, "tmpfs", 0, "mode=0755"); err != nil {
@@ -99,7 +109,12 @@ func buildWorld() (w *World, err error) {
 	if err := w.privateDev(); err != nil {
 		return nil, err
 	}
-	if err := w.buildGlexec(); err != nil {
+	if prebuilt != "" {
+		err = w.installGlexec(prebuilt)
+	} else {
+		err = w.buildGlexec()
+	}
+	if err != nil {
 		return nil, err
 	}
 	return w, nil
@@ -221,33 +236,42 @@ func (w *World) privateDev() error {
 	return nil
 }
 
+const (
+	// prebuiltEnv names a glexec binary built with "make itest-glexec"
+	// (compiled-in paths below prebuiltRoot) to use instead of building one.
+	prebuiltEnv  = "GLEXEC_ITEST_GLEXEC"
+	prebuiltRoot = "/run/glexec-itest"
+)
+
 // buildGlexec builds the front end with its compiled-in paths inside the
-// prefix and installs it setuid root, as make install does.
+// prefix and installs it setuid root, as make install does. The flags are
+// the Makefile's (make itest-glexec ITEST_ROOT=...), so the VM runs the
+// same binary.
 func (w *World) buildGlexec() error {
-	const pkg = "github.com/glexec-ng/glexec/internal/buildcfg"
-	ldflags := strings.Join([]string{
-		"-X " + pkg + ".ConfigFile=" + w.ConfFile,
-		"-X " + pkg + ".StateDir=" + w.StateDir,
-		"-X " + pkg + ".RunDir=" + w.RunDir,
-		"-X " + pkg + ".SandboxPath=" + filepath.Join(w.Root, "libexec/glexec-sandbox"),
-		"-X " + pkg + ".Version=itest",
-	}, " ")
-	cmd := exec.Command(goTool(), "build", "-trimpath", "-ldflags", ldflags, "-o", w.Bin, "github.com/glexec-ng/glexec/cmd/glexec")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd := exec.Command("make", "-s", "itest-glexec", "ITEST_ROOT="+w.Root, "ITEST_OUT="+w.Bin)
+	cmd.Dir = ".."
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./cmd/glexec: %v\n%s", err, out)
+		return fmt.Errorf("make itest-glexec: %v\n%s", err, out)
 	}
+	return w.setuid()
+}
+
+func (w *World) installGlexec(src string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(w.Bin, data, 0o755); err != nil {
+		return err
+	}
+	return w.setuid()
+}
+
+func (w *World) setuid() error {
 	if err := os.Chown(w.Bin, 0, 0); err != nil {
 		return err
 	}
 	return os.Chmod(w.Bin, os.ModeSetuid|0o755)
-}
-
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return "/usr/local/go/bin/go"
 }
 
 // teardown undoes the mounts, most recent first, and removes the prefix

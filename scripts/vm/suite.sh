@@ -1,0 +1,11 @@
+#!/bin/sh
+# Runs inside the VM (as /vmtest/run.sh): the test binaries built by
+# make vm-test, with controllers available.
+set -u
+export GLEXEC_ITEST_GLEXEC=/vmtest/glexec GLEXEC_TEST_CONTROLLERS=required
+status=0
+for t in /vmtest/*.test; do
+	echo "=== vm: $t"
+	"$t" -test.count=1 -test.v 2>&1 || status=1
+done
+exit $status
