@@ -47,7 +47,7 @@ vet:
 unit:
 	$(GO) test -count=1 ./...
 
-test: deps vet unit
+test: deps vet unit vm-test
 
 fuzz:
 	@sh scripts/fuzz.sh $(FUZZTIME)
