@@ -81,6 +81,7 @@ vm-test: itest-glexec
 	cp build/itest/glexec $(VMDIR)/glexec
 	CGO_ENABLED=0 $(GO) test -c -o $(VMDIR)/integration.test ./integration
 	cp scripts/vm/suite.sh $(VMDIR)/run.sh
+	cp scripts/provision.sh $(VMDIR)/provision.sh
 	sh scripts/vm/run.sh $(VMDIR) build/vm-console.log
 
 install: build

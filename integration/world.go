@@ -132,10 +132,14 @@ func (w *World) installAccounts() error {
 		return err
 	}
 	ids := map[string]bool{}
-	for _, l := range strings.Split(string(passwd)+string(group), "\n") {
+	groupNames := map[string]string{} // gid → name
+	for i, l := range strings.Split(string(passwd)+"\n"+string(group), "\n") {
 		f := strings.Split(l, ":")
 		if len(f) > 2 {
 			ids[f[2]] = true
+			if i > strings.Count(string(passwd), "\n") {
+				groupNames[f[2]] = f[0]
+			}
 		}
 	}
 	var pw, gr bytes.Buffer
@@ -174,13 +178,19 @@ func (w *World) installAccounts() error {
 		members = append(members, a.Name)
 	}
 	fmt.Fprintf(&gr, "dteam:x:%d:%s\n", poolGID, strings.Join(members, ","))
-	fmt.Fprintf(&pw, "glexec:x:%d:%d:glexec:/:/usr/sbin/nologin\n", glexecUID, glexecUID)
-	fmt.Fprintf(&gr, "glexec:x:%d:\n", glexecUID)
+	if !strings.Contains("\n"+string(passwd), "\nglexec:") {
+		fmt.Fprintf(&pw, "glexec:x:%d:%d:glexec:/:/usr/sbin/nologin\n", glexecUID, glexecUID)
+		fmt.Fprintf(&gr, "glexec:x:%d:\n", glexecUID)
+	}
 	for i := 0; i < trackingCount; i++ {
+		name := fmt.Sprintf("glexec%02d", i)
+		if groupNames[fmt.Sprint(trackingFirst+i)] == name {
+			continue // a provisioned node already has its tracking groups
+		}
 		if err := taken(trackingFirst + i); err != nil {
 			return err
 		}
-		fmt.Fprintf(&gr, "glexec%02d:x:%d:\n", i, trackingFirst+i)
+		fmt.Fprintf(&gr, "%s:x:%d:\n", name, trackingFirst+i)
 	}
 	for _, f := range []struct {
 		name string

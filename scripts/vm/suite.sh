@@ -4,6 +4,9 @@
 set -u
 export GLEXEC_ITEST_GLEXEC=/vmtest/glexec GLEXEC_TEST_CONTROLLERS=required
 status=0
+# The node set-up every install uses (Vagrant, make deb).
+SRC=/vmtest sh /vmtest/provision.sh node || status=1
+grep -q "^glexec49:x:65049:" /etc/group || { echo "vm: provision.sh node made no tracking groups"; status=1; }
 for t in /vmtest/*.test; do
 	echo "=== vm: $t"
 	"$t" -test.count=1 -test.v 2>&1 || status=1
