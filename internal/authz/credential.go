@@ -24,8 +24,9 @@ type Credential struct {
 	Depth       int             // number of proxy certificates above the end-entity certificate
 	NotAfter    time.Time       // earliest expiry in the chain
 
-	ACs   []voms.AC // the VOMS attribute certificates that validated, in order
-	FQANs []string  // every FQAN of every AC in ACs, in order; FQANs[0] is the primary FQAN
+	ACs        []voms.AC   // the VOMS attribute certificates that validated, in order
+	FQANs      []string    // every FQAN of every AC in ACs, in order; FQANs[0] is the primary FQAN
+	DroppedACs []DroppedAC // ACs that failed validation, with the reason, for the log
 
 	Chain    []*x509.Certificate // leaf first, down to and including the end-entity certificate
 	CertsPEM []byte              // the certificates as PEM, leaf first; never the private key
