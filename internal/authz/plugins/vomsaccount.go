@@ -1,0 +1,233 @@
+package plugins
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/glexec-ng/glexec/internal/authz/policy"
+	"github.com/glexec-ng/glexec/internal/failure"
+	"github.com/glexec-ng/glexec/internal/gridmap"
+	"github.com/glexec-ng/glexec/internal/logging"
+)
+
+// vomsAccount is lcmaps_voms_localaccount.mod and
+// lcmaps_voms_poolaccount.mod: the FQANs, in credential order, are looked
+// up in a grid-mapfile of FQAN patterns; the first that maps gives the
+// account, directly or through a gridmapdir lease. The lease of the pool
+// variant is named after the DN and the groups already mapped, so a
+// change of VOMS groups yields another account.
+type vomsAccount struct {
+	base
+	mapfile mapfileOpt
+
+	// Which ids of the mapped account join the result.
+	addPGID, addPGIDAsSec, addSGIDs bool
+
+	pool       bool
+	dir        gridmap.Dir
+	dirSet     bool
+	mappings   int
+	requirePG  int // 0 unset, 1 require, -1 do not require
+	noSecInKey bool
+}
+
+func newVOMSLocalAccount(argv []string, env *policy.Env) (policy.Plugin, error) {
+	p := &vomsAccount{base: base{module: "lcmaps_voms_localaccount", short: "voms_localaccount", env: env},
+		addPGID: true, addSGIDs: true}
+	return newVOMSAccount(argv, p)
+}
+
+func newVOMSPoolAccount(argv []string, env *policy.Env) (policy.Plugin, error) {
+	p := &vomsAccount{base: base{module: "lcmaps_voms_poolaccount", short: "voms_poolaccount", env: env},
+		pool: true, mappings: 1}
+	p.dir.Strict = true
+	return newVOMSAccount(argv, p)
+}
+
+func newVOMSAccount(argv []string, p *vomsAccount) (policy.Plugin, error) {
+	p.mapfile.useWild = true
+	a := &args{list: argv}
+	for opt, ok := a.next(); ok; opt, ok = a.next() {
+		switch {
+		case is(opt, "-gridmapfile", "-gridmap"):
+			f, err := p.fileArg(a, opt)
+			if err != nil {
+				return nil, err
+			}
+			p.mapfile.path = f
+		case is(opt, "--use-voms-gid", "--use_voms_gid", "-use_voms_gid"):
+			p.addPGID, p.addSGIDs = false, false
+		case is(opt, "--use-account-gid"):
+			p.addPGID, p.addSGIDs = true, true
+		case is(opt, "--add-primary-gid-from-mapped-account"):
+			p.addPGID = true
+		case is(opt, "--do-not-add-primary-gid-from-mapped-account"):
+			p.addPGID = false
+		case is(opt, "--add-primary-gid-as-secondary-gid-from-mapped-account"):
+			p.addPGIDAsSec = true
+		case is(opt, "--add-secondary-gids-from-mapped-account"):
+			p.addSGIDs = true
+		case is(opt, "--do-not-add-secondary-gids-from-mapped-account"):
+			p.addSGIDs = false
+		case p.pool && is(opt, "--require-primary-gid"):
+			if p.requirePG < 0 {
+				return nil, p.initErr("cannot specify both --do-not-require-primary-gid and --require-primary-gid")
+			}
+			p.requirePG = 1
+		case p.pool && is(opt, "--do-not-require-primary-gid"):
+			if p.requirePG > 0 {
+				return nil, p.initErr("cannot specify both --do-not-require-primary-gid and --require-primary-gid")
+			}
+			p.requirePG = -1
+		case p.pool && is(opt, "--do-not-use-secondary-gids", "-do_not_use_secondary_gids"):
+			p.noSecInKey = true
+		default:
+			if !p.pool {
+				return nil, p.unknown(opt)
+			}
+			known, err := p.poolOption(a, opt, nil, &p.dir, &p.dirSet, "-gridmapdir", &p.mappings)
+			if err != nil {
+				return nil, err
+			}
+			if !known {
+				return nil, p.unknown(opt)
+			}
+		}
+	}
+	noteDefaultMapfile(&p.base, &p.mapfile)
+	if p.pool && !p.dirSet {
+		p.log().Infof("%s-plugin_initialize(): No gridmapdir was provided, will try environment variable.", p.module)
+	}
+	return p, nil
+}
+
+func (p *vomsAccount) Run(req *policy.Request, cd *policy.CredData) error {
+	return p.done(p.run(req, cd, false))
+}
+
+// Verify accepts only the requested account, and for pools only an
+// existing lease.
+func (p *vomsAccount) Verify(req *policy.Request, cd *policy.CredData) error {
+	return p.done(p.run(req, cd, true))
+}
+
+// leaseKey is the lease string: the DN, then \001 and the names of the
+// primary and (unless disabled) secondary groups already mapped.
+func (p *vomsAccount) leaseKey(dn string, cd *policy.CredData) string {
+	gids := append([]int(nil), cd.PGIDs...)
+	if !p.noSecInKey {
+		gids = append(gids, cd.SGIDs...)
+	}
+	if len(gids) == 0 {
+		return dn
+	}
+	names := make([]string, len(gids))
+	for i, gid := range gids {
+		if g, err := p.accounts().LookupGID(gid); err == nil {
+			names[i] = g.Name
+		} else {
+			names[i] = strconv.Itoa(gid)
+		}
+	}
+	return dn + "\001" + strings.Join(names, ":")
+}
+
+func (p *vomsAccount) run(req *policy.Request, cd *policy.CredData, verify bool) error {
+	dn := subjectDN(req, cd)
+	want, err := p.requestedUser(req)
+	if err != nil {
+		return err
+	}
+	if verify && want == "" {
+		return p.runErr(logging.Notice, failure.Authz, ReasonVerifyMismatch, "no account requested to verify")
+	}
+	file, dflt := p.gridmapfile(&p.mapfile)
+	var dir gridmap.Dir
+	var lease string
+	if p.pool {
+		cd.DN = dn
+		if dir, err = p.mapdir(p.dir, p.dirSet, "GRIDMAPDIR", "gridmapdir"); err != nil {
+			return err
+		}
+		if p.requirePG > 0 && len(cd.PGIDs) == 0 {
+			return p.runErr(logging.Err, failure.Authz, ReasonNoPrimaryGID, "failure: no primary group found")
+		}
+		lease = gridmap.EncodeLease(p.leaseKey(dn, cd))
+	}
+	list := fqans(req)
+	if len(list) == 0 {
+		return p.runErr(logging.Info, failure.Authz, ReasonNoFQAN, "no (valid) VOMS groups found --> no mapping")
+	}
+	var account string
+	var lastErr error
+	for _, fqan := range list {
+		res, found, err := gridmap.Lookup(file, gridmap.Query{
+			Subject: fqan, Wildcards: p.mapfile.useWild, DefaultFile: dflt,
+			Accept: func(m string) bool {
+				if p.pool {
+					return strings.HasPrefix(m, ".")
+				}
+				if want != "" {
+					return m == want
+				}
+				return !strings.HasPrefix(m, ".")
+			},
+		}, p.log())
+		if err != nil {
+			return err
+		}
+		if !found {
+			continue
+		}
+		if !p.pool {
+			account = res.Mapping
+			break
+		}
+		var entry string
+		if verify {
+			entry, err = dir.Leased(res.Mapping[1:], lease)
+		} else {
+			entry, err = dir.Acquire(res.Mapping[1:], lease, fqan)
+		}
+		if err == nil {
+			account = entry
+			break
+		}
+		// A full pool (or no lease in verification) passes on to the next
+		// FQAN; a broken gridmapdir does not.
+		switch failure.ReasonOf(err) {
+		case gridmap.ReasonPoolExhausted, gridmap.ReasonNoLease:
+			lastErr = err
+		default:
+			return err
+		}
+	}
+	if account == "" {
+		where := file
+		if p.pool {
+			where = file + " and " + dir.Path
+		}
+		kind := "localaccount"
+		if p.pool {
+			kind = "poolaccount"
+		}
+		e := p.runErr(logging.Notice, failure.Authz, ReasonNoMapping,
+			"No match for a VOMS %s for any of the FQANs for user \"%s\", in %s", kind, dn, where)
+		if lastErr != nil {
+			return lastErr
+		}
+		return e
+	}
+	if want != "" && account != want {
+		return p.runErr(logging.Notice, failure.Authz, ReasonVerifyMismatch,
+			"the account of \"%s\" is %s, not the requested account %s", dn, account, want)
+	}
+	u, err := p.lookupUser(account)
+	if err != nil {
+		return err
+	}
+	if p.pool {
+		cd.PoolIndex = lease
+	}
+	return p.addAccountIDs(cd, u, p.addPGID, p.addPGIDAsSec, p.addSGIDs)
+}

@@ -1,0 +1,67 @@
+package gridmap
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// FuzzScan feeds arbitrary mapfiles to the line scanner: it must never
+// panic, and a found mapping must come from the matched line.
+func FuzzScan(f *testing.F) {
+	f.Add([]byte("\"/DC=org/CN=a\" alice\n"), "/DC=org/CN=a")
+	f.Add([]byte("# c\n\"/dteam/*\" .dteam, x\n"), "/dteam/Role=NULL")
+	f.Fuzz(func(t *testing.T, file []byte, subject string) {
+		res, found, err := scan(bytes.NewReader(file), "fuzz", Query{Subject: subject, Wildcards: true}, discard)
+		if err == nil && found && res.Line < 1 {
+			t.Fatalf("found a mapping on line %d", res.Line)
+		}
+	})
+}
+
+// FuzzParseLine checks that parsing never panics and that mappings never
+// contain separators.
+func FuzzParseLine(f *testing.F) {
+	f.Add(`"/DC=org/CN=a b" alice, bob # c`)
+	f.Add(`"/CN=a\" x`)
+	f.Fuzz(func(t *testing.T, line string) {
+		e, ok, err := ParseLine(line)
+		if err != nil || !ok {
+			return
+		}
+		for _, m := range e.Mappings {
+			if m == "" {
+				t.Fatalf("empty mapping from %q", line)
+			}
+		}
+	})
+}
+
+// FuzzMatch checks that matching terminates and that a pattern without
+// special characters matches exactly itself.
+func FuzzMatch(f *testing.F) {
+	f.Add("/DC=org/CN=*", "/DC=org/CN=x")
+	f.Add("[!a-z]?*\\", "Q1")
+	f.Fuzz(func(t *testing.T, pattern, s string) {
+		got := Match(pattern, s)
+		if !strings.ContainsAny(pattern, "*?[\\") && got != (pattern == s) {
+			t.Fatalf("Match(%q, %q) = %v", pattern, s, got)
+		}
+	})
+}
+
+// FuzzEncodeLease checks that lease names are safe file names.
+func FuzzEncodeLease(f *testing.F) {
+	f.Add("/DC=org/CN=a b")
+	f.Add("/DC=org/CN=a\001g1:g2")
+	f.Fuzz(func(t *testing.T, s string) {
+		enc := EncodeLease(s)
+		head, _, _ := strings.Cut(enc, ":")
+		for i := 0; i < len(head); i++ {
+			c := head[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '%') {
+				t.Fatalf("EncodeLease(%q) = %q has %q", s, enc, c)
+			}
+		}
+	})
+}
