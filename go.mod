@@ -7,4 +7,4 @@ require (
 	github.com/sirupsen/logrus v1.10.2
 )
 
-require golang.org/x/sys v0.49.0 // indirect
+require golang.org/x/sys v0.49.0
