@@ -14,7 +14,7 @@ import (
 const (
 	maxArgs  = 65536 // argv entries; the kernel's MAX_ARG_STRINGS is larger but ARG_MAX binds first
 	maxEnv   = 65536 // environment entries
-	maxSGIDs = 1024  // supplementary gids; each becomes a gid_map line and the kernel caps gid_map at 340
+	maxSGIDs = 338   // supplementary gids: each is a gid_map line, the kernel allows 340, and container root and the primary gid take two
 	maxBinds = 64    // bind_ro + bind_rw entries
 )
 
