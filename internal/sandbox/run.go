@@ -261,4 +261,3 @@ func ExitCode(st cgroup.Status) int {
 	}
 	return st.Code
 }
-
