@@ -31,6 +31,7 @@ PACKAGES="
   runc
   crun
   bubblewrap
+  hyperfine
   lintian
   dpkg-dev
 "

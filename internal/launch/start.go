@@ -1,0 +1,43 @@
+package launch
+
+import (
+	"os"
+	"os/exec"
+
+	"github.com/glexec-ng/glexec/internal/failure"
+)
+
+// ReasonStart: the helper could not be started.
+const ReasonStart failure.Reason = "helper-start"
+
+// Start runs the helper at path with r on a pipe at fd 3 and stdio as the
+// payload's standard streams, and returns the running command for the
+// caller to Wait on. The helper gets an empty environment: nothing the
+// caller of glexec set (in particular _LIBCONTAINER_*, which runc's nsenter
+// constructor obeys before main) reaches it.
+//
+// glexec itself execs the helper instead (it has nothing left to do); Start
+// is the same hand-off for tests, benchmarks and the sweep timer.
+func Start(path string, r *Request, stdin, stdout, stderr *os.File) (*exec.Cmd, error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, failure.Wrap(failure.System, ReasonStart, path, err)
+	}
+	defer pr.Close()
+	cmd := exec.Command(path)
+	cmd.Env = []string{} // non-nil: a nil Env would inherit ours
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+	cmd.ExtraFiles = []*os.File{pr}
+	if err := cmd.Start(); err != nil {
+		pw.Close()
+		return nil, failure.Wrap(failure.System, ReasonStart, path, err)
+	}
+	err = Encode(pw, r)
+	pw.Close()
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, err
+	}
+	return cmd, nil
+}
