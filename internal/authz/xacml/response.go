@@ -225,8 +225,10 @@ func parseResult(res *xacmlResult) (*Response, error) {
 		if ob.FulfillOn != "Permit" && ob.FulfillOn != "Deny" {
 			return nil, malformed("obligation %q has FulfillOn %q", clip(ob.ID), clip(ob.FulfillOn))
 		}
-		if ob.FulfillOn != d.String() {
-			continue // applies to the other decision
+		if ob.FulfillOn != "Permit" || d != Permit {
+			// Only a Permit's obligations matter here: they give the
+			// account. A Deny is a refusal whatever it asks for.
+			continue
 		}
 		if seen[ob.ID] {
 			return nil, malformed("obligation %q appears twice", clip(ob.ID))
