@@ -2,8 +2,15 @@ package pki
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
 	"strings"
 )
 
@@ -18,10 +25,14 @@ const (
 )
 
 // Bundle is a parsed proxy file: the certificates in file order (leaf
-// first) and the private key, if present.
+// first) and the public half of the private key, if present.
 type Bundle struct {
 	Certs []*x509.Certificate
-	Key   crypto.Signer // nil when the file holds no key
+	// KeyPublic is the public key of the file's private key, nil when the
+	// file holds none. Only the public components are decoded: matching
+	// them against the leaf is what OpenSSL's X509_check_private_key does,
+	// and a full RSA key import costs more than the rest of validation.
+	KeyPublic crypto.PublicKey
 }
 
 const bundleSubject = "proxy file"
@@ -53,19 +64,19 @@ func ParseBundle(data []byte) (*Bundle, error) {
 			}
 			b.Certs = append(b.Certs, c)
 		case "RSA PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY", "ENCRYPTED PRIVATE KEY":
-			if b.Key != nil {
+			if b.KeyPublic != nil {
 				return nil, clientErr(ReasonMalformed, bundleSubject, "more than one private key")
 			}
 			k, err := parseKey(blk)
 			if err != nil {
 				return nil, err
 			}
-			b.Key = k
+			b.KeyPublic = k
 		default:
 			return nil, clientErr(ReasonMalformed, bundleSubject, "unexpected PEM block %q", blk.Type)
 		}
 	}
-	if strings.TrimSpace(string(rest)) != "" && len(b.Certs) == 0 && b.Key == nil {
+	if strings.TrimSpace(string(rest)) != "" && len(b.Certs) == 0 && b.KeyPublic == nil {
 		return nil, clientErr(ReasonMalformed, bundleSubject, "not PEM").WithHint("the file must hold PEM certificates and the proxy's private key")
 	}
 	if len(b.Certs) == 0 {
@@ -74,32 +85,75 @@ func ParseBundle(data []byte) (*Bundle, error) {
 	return &b, nil
 }
 
-func parseKey(blk *pem.Block) (crypto.Signer, error) {
+// pkcs1 is the start of an RSAPrivateKey (RFC 8017 A.1.2); the private
+// fields are not decoded.
+type pkcs1 struct {
+	Version int
+	N, E    *big.Int
+	Rest    []asn1.RawValue `asn1:"optional"`
+}
+
+// pkcs8 is a PrivateKeyInfo (RFC 5208).
+type pkcs8 struct {
+	Version int
+	Algo    pkix.AlgorithmIdentifier
+	Key     []byte
+	Rest    []asn1.RawValue `asn1:"optional"`
+}
+
+var oidRSA = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
+
+// parseKey returns the public key of a PEM private key: PKCS#1 RSA, SEC 1
+// EC, or PKCS#8 holding either (or Ed25519).
+func parseKey(blk *pem.Block) (crypto.PublicKey, error) {
 	if blk.Type == "ENCRYPTED PRIVATE KEY" || blk.Headers["Proc-Type"] != "" {
 		return nil, clientErr(ReasonKeyEncrypted, bundleSubject, "private key is encrypted").WithHint("a proxy's key is never encrypted: regenerate the proxy")
 	}
-	var k any
+	der := blk.Bytes
+	kind := blk.Type
+	if kind == "PRIVATE KEY" {
+		var p pkcs8
+		if rest, err := asn1.Unmarshal(der, &p); err == nil && len(rest) == 0 && p.Algo.Algorithm.Equal(oidRSA) {
+			der, kind = p.Key, "RSA PRIVATE KEY"
+		}
+	}
+	var pub crypto.PublicKey
 	var err error
-	switch blk.Type {
+	switch kind {
 	case "RSA PRIVATE KEY":
-		k, err = x509.ParsePKCS1PrivateKey(blk.Bytes)
+		var k pkcs1
+		var rest []byte
+		if rest, err = asn1.Unmarshal(der, &k); err == nil {
+			if len(rest) != 0 || k.N.Sign() <= 0 || !k.E.IsInt64() || k.E.Int64() < 3 || k.E.Int64() > 1<<31-1 {
+				err = errors.New("bad RSA key")
+			} else {
+				pub = &rsa.PublicKey{N: k.N, E: int(k.E.Int64())}
+			}
+		}
 	case "EC PRIVATE KEY":
-		k, err = x509.ParseECPrivateKey(blk.Bytes)
+		var k *ecdsa.PrivateKey
+		if k, err = x509.ParseECPrivateKey(der); err == nil {
+			pub = k.Public()
+		}
 	default:
-		k, err = x509.ParsePKCS8PrivateKey(blk.Bytes)
+		var k any
+		if k, err = x509.ParsePKCS8PrivateKey(der); err == nil {
+			if s, ok := k.(crypto.Signer); ok {
+				pub = s.Public()
+			} else {
+				err = fmt.Errorf("unsupported private key type %T", k)
+			}
+		}
 	}
 	if err != nil {
 		return nil, clientErr(ReasonMalformed, bundleSubject, "private key does not parse: %v", err)
 	}
-	s, ok := k.(crypto.Signer)
-	if !ok {
-		return nil, clientErr(ReasonMalformed, bundleSubject, "unsupported private key type %T", k)
-	}
-	return s, nil
+	return pub, nil
 }
 
-// keyMatches reports whether key is the private half of pub.
-func keyMatches(key crypto.Signer, pub crypto.PublicKey) bool {
-	p, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
+// keyMatches reports whether the private key with public half key belongs
+// to the certificate key pub.
+func keyMatches(key, pub crypto.PublicKey) bool {
+	p, ok := key.(interface{ Equal(crypto.PublicKey) bool })
 	return ok && p.Equal(pub)
 }

@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"crypto/x509"
 	"fmt"
 	"path/filepath"
 )
@@ -24,12 +25,13 @@ func parseNamespacesFile(data []byte, c *cached) { c.ns, c.err = ParseNamespaces
 
 func parseSigningPolicyFile(data []byte, c *cached) { c.sp, c.err = ParseSigningPolicy(data) }
 
-// checkNamespace applies the policy files of CA ca (subject caName) to a
-// certificate it issued with one-line subject dn.
-func (s *Store) checkNamespace(dn string, caName *Name, mode PolicyMode) error {
+// checkNamespace applies the policy files of the CA named caName to a
+// certificate it issued.
+func (s *Store) checkNamespace(c *x509.Certificate, caName *Name, mode PolicyMode) error {
 	if mode == PolicyOff {
 		return nil
 	}
+	dn := dn(c)
 	caDN := NormaliseDN(oneLineOr(caName.Raw))
 	subj := NormaliseDN(dn)
 	h := fmt.Sprintf("%08x", caName.Hash())

@@ -54,7 +54,7 @@ func (e *crlEntry) checkSignature(ca *x509.Certificate) error {
 }
 
 // checkRevocation looks cert up in the CRLs of its issuer ca.
-func (s *Store) checkRevocation(cert, ca *x509.Certificate, caName *Name, opts *Options, subject string) error {
+func (s *Store) checkRevocation(cert, ca *x509.Certificate, caName *Name, opts *Options) error {
 	found := false
 	for _, h := range []uint32{caName.Hash(), caName.OldHash()} {
 		for i := 0; i < maxHashCollisions; i++ {
@@ -85,7 +85,7 @@ func (s *Store) checkRevocation(cert, ca *x509.Certificate, caName *Name, opts *
 				return authzErr(ReasonCRLExpired, path, "crl expired at %s", c.crl.rl.NextUpdate.UTC().Format(time.RFC3339)).WithHint("the site must update its CRLs (fetch-crl)")
 			}
 			if _, ok := c.crl.revoked[string(cert.SerialNumber.Bytes())]; ok {
-				return authzErr(ReasonRevoked, subject, "serial %s revoked by %s", cert.SerialNumber, oneLineOr(ca.RawSubject))
+				return authzErr(ReasonRevoked, dn(cert), "serial %s revoked by %s", cert.SerialNumber, oneLineOr(ca.RawSubject))
 			}
 		}
 		if found {

@@ -46,8 +46,7 @@ var ErrName = errors.New("malformed distinguished name")
 // tag kept: OpenSSL's one-line form and its canonical form both depend on
 // it, and pkix.Name loses it.
 type attr struct {
-	oid   string // dotted
-	der   []byte // the OBJECT IDENTIFIER element, for re-encoding
+	der   []byte // the OBJECT IDENTIFIER element, for re-encoding and comparison
 	tag   uint8  // identifier octet of the value
 	value []byte // contents octets
 }
@@ -94,17 +93,12 @@ func parseAttr(set *cryptobyte.String) (attr, error) {
 	if !atv.ReadASN1Element(&oidElem, cbasn1.OBJECT_IDENTIFIER) {
 		return attr{}, ErrName
 	}
-	oidCopy := oidElem
-	var oid asn1.ObjectIdentifier
-	if !oidCopy.ReadASN1ObjectIdentifier(&oid) {
-		return attr{}, ErrName
-	}
 	var elem cryptobyte.String
 	var tag cbasn1.Tag
 	if !atv.ReadAnyASN1Element(&elem, &tag) || !atv.Empty() {
 		return attr{}, ErrName
 	}
-	a := attr{oid: oid.String(), der: oidElem, tag: uint8(tag)}
+	a := attr{der: oidElem, tag: uint8(tag)}
 	switch {
 	case isStringTag(uint8(tag)):
 		var val cryptobyte.String
@@ -116,6 +110,17 @@ func parseAttr(set *cryptobyte.String) (attr, error) {
 		return attr{}, fmt.Errorf("%w: unsupported value type 0x%02x", ErrName, uint8(tag))
 	}
 	return a, nil
+}
+
+// oid decodes the attribute type; names are compared and hashed on the
+// DER, so only formatting needs it.
+func (a attr) oid() (asn1.ObjectIdentifier, error) {
+	var oid asn1.ObjectIdentifier
+	s := cryptobyte.String(a.der)
+	if !s.ReadASN1ObjectIdentifier(&oid) {
+		return nil, fmt.Errorf("%w: bad attribute type", ErrName)
+	}
+	return oid, nil
 }
 
 func isStringTag(t uint8) bool {
@@ -145,10 +150,15 @@ func OneLine(raw []byte) (string, error) {
 			} else {
 				b.WriteByte('+')
 			}
-			if sn, ok := shortNames[a.oid]; ok {
+			oid, err := a.oid()
+			if err != nil {
+				return "", err
+			}
+			dotted := oid.String()
+			if sn, ok := shortNames[dotted]; ok {
 				b.WriteString(sn)
 			} else {
-				b.WriteString(a.oid)
+				b.WriteString(dotted)
 			}
 			b.WriteByte('=')
 			writeValue(&b, a)
@@ -195,39 +205,59 @@ func canonical(rdns [][]attr) ([]byte, error) {
 
 func canonicalRDN(rdn []attr) ([]byte, error) {
 	members := make([][]byte, 0, len(rdn))
+	size := 0
 	for _, a := range rdn {
-		var b cryptobyte.Builder
-		var err error
-		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			b.AddBytes(a.der)
-			s, ok := canonicalValue(a)
-			if !ok {
-				b.AddASN1(cbasn1.Tag(a.tag), func(b *cryptobyte.Builder) { b.AddBytes(a.value) })
-				return
-			}
-			if s == nil {
-				err = fmt.Errorf("%w: undecodable %s value", ErrName, a.oid)
-				return
-			}
-			b.AddASN1(cbasn1.UTF8String, func(b *cryptobyte.Builder) { b.AddBytes(s) })
-		})
-		m, berr := b.Bytes()
-		if err != nil {
-			return nil, err
+		v, ok := canonicalValue(a)
+		tag := byte(tagUTF8)
+		switch {
+		case !ok:
+			v, tag = a.value, a.tag // copied unchanged, as OpenSSL does
+		case v == nil:
+			return nil, fmt.Errorf("%w: undecodable value", ErrName)
 		}
-		if berr != nil {
-			return nil, fmt.Errorf("%w: %v", ErrName, berr)
-		}
+		m := appendTLV(nil, 0x30, len(a.der)+tlvLen(len(v)))
+		m = append(m, a.der...)
+		m = appendTLV(m, tag, len(v))
+		m = append(m, v...)
 		members = append(members, m)
+		size += len(m)
 	}
-	slices.SortFunc(members, bytes.Compare)
-	var b cryptobyte.Builder
-	b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
-		for _, m := range members {
-			b.AddBytes(m)
-		}
-	})
-	return b.Bytes()
+	if len(members) > 1 {
+		slices.SortFunc(members, bytes.Compare)
+	}
+	out := appendTLV(make([]byte, 0, size+6), 0x31, size)
+	for _, m := range members {
+		out = append(out, m...)
+	}
+	return out, nil
+}
+
+// tlvLen is the size of a DER element with n content octets.
+func tlvLen(n int) int {
+	switch {
+	case n < 0x80:
+		return 2 + n
+	case n < 0x100:
+		return 3 + n
+	case n < 0x10000:
+		return 4 + n
+	}
+	return 5 + n // names are bounded by maxNameBytes
+}
+
+// appendTLV appends a DER identifier and length header for n content
+// octets.
+func appendTLV(b []byte, tag byte, n int) []byte {
+	b = append(b, tag)
+	switch {
+	case n < 0x80:
+		return append(b, byte(n))
+	case n < 0x100:
+		return append(b, 0x81, byte(n))
+	case n < 0x10000:
+		return append(b, 0x82, byte(n>>8), byte(n))
+	}
+	return append(b, 0x83, byte(n>>16), byte(n>>8), byte(n))
 }
 
 // canonicalValue converts a string value to canonical UTF-8. ok is false
@@ -356,7 +386,7 @@ func (n *Name) splitLastCN() (prefix []byte, cn []byte, ok bool) {
 		return nil, nil, false
 	}
 	last := n.rdns[len(n.rdns)-1]
-	if len(last) != 1 || last[0].oid != oidCN || !isStringTag(last[0].tag) {
+	if len(last) != 1 || !bytes.Equal(last[0].der, oidCN) || !isStringTag(last[0].tag) {
 		return nil, nil, false
 	}
 	c, err := canonical(n.rdns[:len(n.rdns)-1])
@@ -366,4 +396,5 @@ func (n *Name) splitLastCN() (prefix []byte, cn []byte, ok bool) {
 	return c, last[0].value, true
 }
 
-const oidCN = "2.5.4.3"
+// oidCN is the DER encoding of the commonName attribute type, 2.5.4.3.
+var oidCN = []byte{0x06, 0x03, 0x55, 0x04, 0x03}

@@ -13,55 +13,54 @@ func walkProxies(ch *Chain, infos []*proxyInfo, opts Options) error {
 	limited := false
 	for j := ch.Depth - 1; j >= 0; j-- {
 		p, pi := ch.Certs[j], infos[j]
-		subj := oneLineOr(p.RawSubject)
-		if err := checkSigAlg(p, subj); err != nil {
+		if err := checkSigAlg(p); err != nil {
 			return err
 		}
-		if err := checkKey(p, subj); err != nil {
+		if err := checkKey(p); err != nil {
 			return err
 		}
 		if err := parent.CheckSignature(p.SignatureAlgorithm, p.RawTBSCertificate, p.Signature); err != nil {
-			return sigError(p, parent, subj, err)
+			return sigError(p, parent, err)
 		}
-		typ, policy, err := proxyName(p, parent, pi, subj)
+		typ, policy, err := proxyName(p, parent, pi)
 		if err != nil {
 			return err
 		}
 		if pi != nil {
 			if !pi.critical {
-				return authzErr(ReasonProxyNotCritical, subj, "ProxyCertInfo is not critical")
+				return authzErr(ReasonProxyNotCritical, dn(p), "ProxyCertInfo is not critical")
 			}
 			if pi.hasBytes && (policy == Impersonation || policy == Independent) {
-				return authzErr(ReasonProxyPolicy, subj, "policy language %v must not carry a policy", pi.lang)
+				return authzErr(ReasonProxyPolicy, dn(p), "policy language %v must not carry a policy", pi.lang)
 			}
 		}
 		if p.BasicConstraintsValid && p.IsCA {
-			return authzErr(ReasonProxyCA, subj, "a proxy must not be a CA")
+			return authzErr(ReasonProxyCA, dn(p), "a proxy must not be a CA")
 		}
 		if p.KeyUsage&(x509.KeyUsageCertSign|x509.KeyUsageContentCommitment) != 0 {
-			return authzErr(ReasonProxyKeyUsage, subj, "key usage has keyCertSign or nonRepudiation")
+			return authzErr(ReasonProxyKeyUsage, dn(p), "key usage has keyCertSign or nonRepudiation")
 		}
 		if parent.KeyUsage != 0 && parent.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
-			return authzErr(ReasonProxyKeyUsage, subj, "issuer key usage lacks digitalSignature")
+			return authzErr(ReasonProxyKeyUsage, dn(p), "issuer key usage lacks digitalSignature")
 		}
 		for _, e := range p.Extensions {
 			if e.Id.Equal(oidSubjectAltName) || e.Id.Equal(oidIssuerAltName) {
-				return authzErr(ReasonProxyAltName, subj, "a proxy must not carry subject or issuer alternative names")
+				return authzErr(ReasonProxyAltName, dn(p), "a proxy must not carry subject or issuer alternative names")
 			}
 		}
 		for _, id := range p.UnhandledCriticalExtensions {
 			if !id.Equal(OIDProxyCertInfo) && !id.Equal(OIDDraftProxyCertInfo) {
-				return authzErr(ReasonCriticalExtension, subj, "unknown critical extension %v", id)
+				return authzErr(ReasonCriticalExtension, dn(p), "unknown critical extension %v", id)
 			}
 		}
 		if ch.Type != NotProxy && typ != ch.Type {
-			return authzErr(ReasonProxyMixed, subj, "%v signed by a %v", typ, ch.Type)
+			return authzErr(ReasonProxyMixed, dn(p), "%v signed by a %v", typ, ch.Type)
 		}
 		if limited && policy != Limited {
-			return authzErr(ReasonProxyLimited, subj, "%v proxy signed by a limited proxy", policy)
+			return authzErr(ReasonProxyLimited, dn(p), "%v proxy signed by a limited proxy", policy)
 		}
 		if remaining == 0 {
-			return authzErr(ReasonProxyPathLength, subj, "a proxy above it allows no further proxies")
+			return authzErr(ReasonProxyPathLength, dn(p), "a proxy above it allows no further proxies")
 		}
 		if remaining > 0 {
 			remaining--
@@ -69,7 +68,7 @@ func walkProxies(ch *Chain, infos []*proxyInfo, opts Options) error {
 		if pi != nil && pi.pathLen >= 0 && (remaining < 0 || pi.pathLen < remaining) {
 			remaining = pi.pathLen
 		}
-		if err := checkValidity(p, subj, opts); err != nil {
+		if err := checkValidity(p, opts); err != nil {
 			return err
 		}
 		if p.NotAfter.Before(ch.NotAfter) {
@@ -87,21 +86,21 @@ func walkProxies(ch *Chain, infos []*proxyInfo, opts Options) error {
 // proxy (which gives its policy). The CN of an RFC or draft proxy is
 // conventionally its serial in decimal, but neither RFC 3820 nor OpenSSL
 // nor LCMAPS requires that, so any value is accepted.
-func proxyName(p, parent *x509.Certificate, pi *proxyInfo, subj string) (ProxyType, ProxyPolicy, error) {
+func proxyName(p, parent *x509.Certificate, pi *proxyInfo) (ProxyType, ProxyPolicy, error) {
 	pn, err := ParseName(parent.RawSubject)
 	if err != nil {
-		return 0, 0, clientErr(ReasonMalformed, subj, "issuer subject: %v", err)
+		return 0, 0, clientErr(ReasonMalformed, dn(p), "issuer subject: %v", err)
 	}
 	if !namesEqual(p.RawIssuer, parent.RawSubject) {
-		return 0, 0, authzErr(ReasonProxyName, subj, "issuer name is not the subject of the certificate that signed it")
+		return 0, 0, authzErr(ReasonProxyName, dn(p), "issuer name is not the subject of the certificate that signed it")
 	}
 	n, err := ParseName(p.RawSubject)
 	if err != nil {
-		return 0, 0, clientErr(ReasonMalformed, subj, "subject: %v", err)
+		return 0, 0, clientErr(ReasonMalformed, dn(p), "subject: %v", err)
 	}
 	prefix, cn, ok := n.splitLastCN()
 	if !ok || string(prefix) != string(pn.Canonical) {
-		return 0, 0, authzErr(ReasonProxyName, subj, "subject is not the issuer's subject plus one CN")
+		return 0, 0, authzErr(ReasonProxyName, dn(p), "subject is not the issuer's subject plus one CN")
 	}
 	if pi == nil {
 		if string(cn) == "limited proxy" {

@@ -43,11 +43,11 @@ type Chain struct {
 // namespaces per opts), and every proxy follows RFC 3820 or the legacy
 // rules. It does not look at VOMS attributes.
 func (s *Store) Verify(b *Bundle, opts Options) (*Chain, error) {
-	if b.Key == nil {
+	if b.KeyPublic == nil {
 		if !opts.AllowMissingKey {
 			return nil, clientErr(ReasonNoKey, bundleSubject, "no private key").WithHint("the proxy file must hold the proxy's private key")
 		}
-	} else if !keyMatches(b.Key, b.Certs[0].PublicKey) {
+	} else if !keyMatches(b.KeyPublic, b.Certs[0].PublicKey) {
 		return nil, clientErr(ReasonKeyMismatch, bundleSubject, "private key does not match the first certificate")
 	}
 	eecIdx, infos, err := classify(b.Certs)
@@ -137,29 +137,28 @@ func (s *Store) VerifyCert(cert *x509.Certificate, extra []*x509.Certificate, op
 	}
 	all := append([]*x509.Certificate{cert}, cas...)
 	for i, c := range all {
-		subj := oneLineOr(c.RawSubject)
 		if len(c.UnhandledCriticalExtensions) > 0 {
-			return nil, authzErr(ReasonCriticalExtension, subj, "unknown critical extension %v", c.UnhandledCriticalExtensions[0])
+			return nil, authzErr(ReasonCriticalExtension, dn(c), "unknown critical extension %v", c.UnhandledCriticalExtensions[0])
 		}
-		if err := checkValidity(c, subj, opts); err != nil {
+		if err := checkValidity(c, opts); err != nil {
 			return nil, err
 		}
-		if err := checkKey(c, subj); err != nil {
+		if err := checkKey(c); err != nil {
 			return nil, err
 		}
 		if i > 0 && c.MaxPathLen >= 0 && (c.MaxPathLen > 0 || c.MaxPathLenZero) && i-1 > c.MaxPathLen {
-			return nil, authzErr(ReasonCAPathLength, subj, "path length %d exceeded", c.MaxPathLen)
+			return nil, authzErr(ReasonCAPathLength, dn(c), "path length %d exceeded", c.MaxPathLen)
 		}
 		if i == len(all)-1 {
 			break // the anchor: nothing above it to check against
 		}
-		if err := checkSigAlg(c, subj); err != nil {
+		if err := checkSigAlg(c); err != nil {
 			return nil, err
 		}
-		if err := s.checkRevocation(c, cas[i], names[i], &opts, subj); err != nil {
+		if err := s.checkRevocation(c, cas[i], names[i], &opts); err != nil {
 			return nil, err
 		}
-		if err := s.checkNamespace(subj, names[i], opts.CAPolicy); err != nil {
+		if err := s.checkNamespace(c, names[i], opts.CAPolicy); err != nil {
 			return nil, err
 		}
 	}
@@ -170,10 +169,9 @@ func (s *Store) VerifyCert(cert *x509.Certificate, extra []*x509.Certificate, op
 // files and the extra certificates. anchor reports a self-signed CA from
 // the directory.
 func (s *Store) findIssuer(cur *x509.Certificate, extra []*x509.Certificate) (*x509.Certificate, *Name, bool, error) {
-	subj := oneLineOr(cur.RawSubject)
 	in, err := ParseName(cur.RawIssuer)
 	if err != nil {
-		return nil, nil, false, clientErr(ReasonMalformed, subj, "issuer name: %v", err)
+		return nil, nil, false, clientErr(ReasonMalformed, dn(cur), "issuer name: %v", err)
 	}
 	trusted, err := s.Issuers(in)
 	if err != nil {
@@ -188,22 +186,22 @@ func (s *Store) findIssuer(cur *x509.Certificate, extra []*x509.Certificate) (*x
 	var best error
 	for i, ca := range cands {
 		if !ca.BasicConstraintsValid || !ca.IsCA {
-			best = authzErr(ReasonNotCA, subj, "issuer %s is not a CA", oneLineOr(ca.RawSubject))
+			best = authzErr(ReasonNotCA, dn(cur), "issuer %s is not a CA", oneLineOr(ca.RawSubject))
 			continue
 		}
 		if ca.KeyUsage != 0 && ca.KeyUsage&x509.KeyUsageCertSign == 0 {
-			best = authzErr(ReasonNotCA, subj, "issuer %s may not sign certificates (key usage)", oneLineOr(ca.RawSubject))
+			best = authzErr(ReasonNotCA, dn(cur), "issuer %s may not sign certificates (key usage)", oneLineOr(ca.RawSubject))
 			continue
 		}
 		if err := ca.CheckSignature(cur.SignatureAlgorithm, cur.RawTBSCertificate, cur.Signature); err != nil {
 			if best == nil {
-				best = sigError(cur, ca, subj, err)
+				best = sigError(cur, ca, err)
 			}
 			continue
 		}
 		selfSigned := namesEqual(ca.RawSubject, ca.RawIssuer)
 		if selfSigned && i >= len(trusted) {
-			best = authzErr(ReasonUntrusted, subj, "root %s is not in %s", oneLineOr(ca.RawSubject), s.dir)
+			best = authzErr(ReasonUntrusted, dn(cur), "root %s is not in %s", oneLineOr(ca.RawSubject), s.dir)
 			continue
 		}
 		return ca, in, selfSigned, nil
@@ -211,43 +209,47 @@ func (s *Store) findIssuer(cur *x509.Certificate, extra []*x509.Certificate) (*x
 	if best != nil {
 		return nil, nil, false, best
 	}
-	return nil, nil, false, authzErr(ReasonUntrusted, subj, "no CA certificate for %s in %s", oneLineOr(cur.RawIssuer), s.dir).WithHint("install the CA (IGTF bundle) or use a credential from a trusted CA")
+	return nil, nil, false, authzErr(ReasonUntrusted, dn(cur), "no CA certificate for %s in %s", oneLineOr(cur.RawIssuer), s.dir).WithHint("install the CA (IGTF bundle) or use a credential from a trusted CA")
 }
 
 // sigError classifies a failed signature check of c by issuer: a weak
 // algorithm or issuer key is reported as such, anything else as a bad
 // signature.
-func sigError(c, issuer *x509.Certificate, subj string, err error) error {
-	if e := checkSigAlg(c, subj); e != nil {
+func sigError(c, issuer *x509.Certificate, err error) error {
+	if e := checkSigAlg(c); e != nil {
 		return e
 	}
-	if e := checkKey(issuer, oneLineOr(issuer.RawSubject)); e != nil {
+	if e := checkKey(issuer); e != nil {
 		return e
 	}
-	return authzErr(ReasonBadSignature, subj, "signature does not verify: %v", err)
+	return authzErr(ReasonBadSignature, dn(c), "signature does not verify: %v", err)
 }
 
-func checkSigAlg(c *x509.Certificate, subj string) error {
+func checkSigAlg(c *x509.Certificate) error {
 	switch c.SignatureAlgorithm {
 	case x509.MD5WithRSA, x509.MD2WithRSA:
-		return authzErr(ReasonWeakSignature, subj, "signed with %v", c.SignatureAlgorithm)
+		return authzErr(ReasonWeakSignature, dn(c), "signed with %v", c.SignatureAlgorithm)
 	}
 	return nil
 }
 
-func checkKey(c *x509.Certificate, subj string) error {
+func checkKey(c *x509.Certificate) error {
 	if k, ok := c.PublicKey.(*rsa.PublicKey); ok && k.N.BitLen() < minRSABits {
-		return authzErr(ReasonWeakKey, subj, "%d-bit RSA key, less than %d", k.N.BitLen(), minRSABits)
+		return authzErr(ReasonWeakKey, dn(c), "%d-bit RSA key, less than %d", k.N.BitLen(), minRSABits)
 	}
 	return nil
 }
 
-func checkValidity(c *x509.Certificate, subj string, opts Options) error {
+func checkValidity(c *x509.Certificate, opts Options) error {
 	if opts.Now.Add(opts.ClockSkew).Before(c.NotBefore) {
-		return authzErr(ReasonNotYetValid, subj, "not valid before %s", c.NotBefore.UTC().Format(time.RFC3339))
+		return authzErr(ReasonNotYetValid, dn(c), "not valid before %s", c.NotBefore.UTC().Format(time.RFC3339))
 	}
 	if opts.Now.After(c.NotAfter) {
-		return authzErr(ReasonExpired, subj, "expired at %s", c.NotAfter.UTC().Format(time.RFC3339)).WithHint("renew the proxy")
+		return authzErr(ReasonExpired, dn(c), "expired at %s", c.NotAfter.UTC().Format(time.RFC3339)).WithHint("renew the proxy")
 	}
 	return nil
 }
+
+// dn is a certificate's subject for messages, formatted only when a check
+// fails.
+func dn(c *x509.Certificate) string { return oneLineOr(c.RawSubject) }

@@ -288,9 +288,13 @@ func (p *Parsed) parseExtensions(exts cryptobyte.String) error {
 		var e, val cryptobyte.String
 		var id asn1.ObjectIdentifier
 		critical := false
-		if !exts.ReadASN1(&e, cbasn1.SEQUENCE) || !e.ReadASN1ObjectIdentifier(&id) ||
-			!e.ReadOptionalASN1Boolean(&critical, cbasn1.BOOLEAN, false) ||
-			!e.ReadASN1(&val, cbasn1.OCTET_STRING) || !e.Empty() {
+		if !exts.ReadASN1(&e, cbasn1.SEQUENCE) || !e.ReadASN1ObjectIdentifier(&id) {
+			return bad("bad extension")
+		}
+		if e.PeekASN1Tag(cbasn1.BOOLEAN) && !e.ReadASN1Boolean(&critical) {
+			return bad("bad extension")
+		}
+		if !e.ReadASN1(&val, cbasn1.OCTET_STRING) || !e.Empty() {
 			return bad("bad extension")
 		}
 		if seen[id.String()] {

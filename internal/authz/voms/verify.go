@@ -172,20 +172,21 @@ func verifySigner(p *Parsed, signer *x509.Certificate, extra []*x509.Certificate
 // by a line starting with "------ NEXT CHAIN ------". It returns nil when
 // the file does not exist.
 func readLSC(path string) ([][]string, error) {
-	f, err := os.Open(path)
+	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, authzErr(ReasonUntrusted, path, "%v", err)
 	}
-	defer f.Close()
-	data := make([]byte, maxLSCSize+1)
-	n, _ := f.Read(data)
-	if n > maxLSCSize {
+	if fi.Size() > maxLSCSize {
 		return nil, authzErr(ReasonUntrusted, path, "larger than %d bytes", maxLSCSize)
 	}
-	return parseLSC(data[:n]), nil
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, authzErr(ReasonUntrusted, path, "%v", err)
+	}
+	return parseLSC(data), nil
 }
 
 func parseLSC(data []byte) [][]string {
