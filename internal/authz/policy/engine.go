@@ -20,6 +20,9 @@ const (
 	ReasonPluginNotFound failure.Reason = "plugin-not-found"
 	// ReasonPluginInit: a plugin rejected its lcmaps.db arguments.
 	ReasonPluginInit failure.Reason = "plugin-init"
+	// ReasonPluginTwice: one module is used with two different argument
+	// strings; LCMAPS loads each module once and refuses this.
+	ReasonPluginTwice failure.Reason = "plugin-twice"
 	// ReasonPolicyNotFound: a policy was requested by a name lcmaps.db
 	// does not define.
 	ReasonPolicyNotFound failure.Reason = "policy-not-found"
@@ -95,8 +98,16 @@ func New(db *lcmapsdb.DB, reg Registry, env *Env) (*Engine, error) {
 		return nil, failure.Wrap(failure.System, ReasonPluginInit, db.File, err)
 	}
 	e := &Engine{db: db, env: env, bySpec: make(map[string]*PluginInfo, len(defs))}
+	byModule := make(map[string]*PluginInfo, len(defs))
 	for i, d := range defs {
 		l.Debugf("lcmaps.mod-lcmaps_startPluginManager(): initializing plugin %s (db entry %d)", d.Module, i)
+		if prev, ok := byModule[ModuleName(d.Module)]; ok {
+			l.Errorf("lcmaps.mod-lcmaps_startPluginManager() error: trying to use plugin %s twice (registered before as %s)", d.Module, prev.Module)
+			l.Errorf("lcmaps_init() error: could not start plugin manager")
+			return nil, failure.New(failure.System, ReasonPluginTwice, fmt.Sprintf("%s:%d", db.File, d.Line),
+				fmt.Sprintf("plugin %s used twice with different arguments (%s at line %d)", d.Module, prev.Name, prev.Line)).
+				WithHint("LCMAPS loads a module once: give %s and %s the same arguments or use one variable", d.Name, prev.Name)
+		}
 		f, ok := reg[ModuleName(d.Module)]
 		if !ok {
 			l.Errorf("lcmaps.mod-PluginInit(): plugin %s not found (arguments: %s)", d.Module, d.ArgLine)
@@ -118,6 +129,7 @@ func New(db *lcmapsdb.DB, reg Registry, env *Env) (*Engine, error) {
 		info := &PluginInfo{PluginDef: d, Plugin: p}
 		e.plugins = append(e.plugins, info)
 		e.bySpec[d.Spec] = info
+		byModule[ModuleName(d.Module)] = info
 	}
 	for i := range db.Policies {
 		pol := &db.Policies[i]
