@@ -192,3 +192,41 @@ func (r Result) Grep(substr string) []string {
 	}
 	return out
 }
+
+// MakeProxy creates, in dir, a throwaway CA, a user certificate
+// "/DC=org/DC=example/CN=oracle user" and an RFC 3820 proxy made by
+// grid-proxy-init, and returns the proxy's path.
+func MakeProxy(t testing.TB, dir string) string {
+	t.Helper()
+	run := func(name string, args ...string) {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s %v: %v\n%s (install the tool: make deps)", name, args, err, out)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "ca.cnf"), []byte(`[ req ]
+distinguished_name = dn
+prompt = no
+[ dn ]
+[ v3_ca ]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[ v3_user ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = clientAuth
+`), 0o644)
+	run("openssl", "req", "-x509", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+		"-subj", "/DC=org/DC=example/CN=Oracle Test CA", "-config", "ca.cnf", "-extensions", "v3_ca")
+	run("openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "userkey.pem", "-out", "user.csr",
+		"-subj", "/DC=org/DC=example/CN=oracle user")
+	run("openssl", "x509", "-req", "-in", "user.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", "4097", "-days", "2",
+		"-extfile", "ca.cnf", "-extensions", "v3_user", "-out", "usercert.pem")
+	os.Chmod(filepath.Join(dir, "userkey.pem"), 0o600)
+	os.Mkdir(filepath.Join(dir, "certs"), 0o755)
+	run("grid-proxy-init", "-q", "-rfc", "-cert", "usercert.pem", "-key", "userkey.pem", "-certdir", "certs", "-out", "proxy.pem")
+	return filepath.Join(dir, "proxy.pem")
+}
