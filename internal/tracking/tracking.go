@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -171,19 +172,28 @@ func (p *Pool) alive(path string) bool {
 		return !errors.Is(err, fs.ErrNotExist)
 	}
 	buf := make([]byte, maxLeaseSize)
-	n, _ := f.Read(buf)
+	n, _ := io.ReadFull(f, buf)
 	f.Close()
-	fields := strings.Fields(string(bytes.TrimSpace(buf[:n])))
-	if len(fields) != 2 {
-		return true
-	}
-	pid, err1 := strconv.Atoi(fields[0])
-	start, err2 := strconv.ParseUint(fields[1], 10, 64)
-	if err1 != nil || err2 != nil || pid <= 0 {
+	pid, start, ok := parseLease(buf[:n])
+	if !ok {
 		return true
 	}
 	now, err := StartTime(p.proc(), pid)
 	return err == nil && now == start
+}
+
+// parseLease reads "<pid> <start time>\n".
+func parseLease(b []byte) (pid int, start uint64, ok bool) {
+	fields := strings.Fields(string(bytes.TrimSpace(b)))
+	if len(fields) != 2 {
+		return 0, 0, false
+	}
+	pid, err1 := strconv.Atoi(fields[0])
+	start, err2 := strconv.ParseUint(fields[1], 10, 64)
+	if err1 != nil || err2 != nil || pid <= 0 {
+		return 0, 0, false
+	}
+	return pid, start, true
 }
 
 // Release removes a lease file. Releasing twice is harmless.
@@ -208,6 +218,11 @@ func StartTime(proc string, pid int) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return parseStat(b, pid)
+}
+
+// parseStat extracts the start time from the contents of /proc/<pid>/stat.
+func parseStat(b []byte, pid int) (uint64, error) {
 	// The command name (field 2) is in parentheses and may itself
 	// contain ") ": the fields proper start after the last ')'.
 	i := bytes.LastIndexByte(b, ')')
