@@ -136,7 +136,7 @@ func (p *vomsGroup) run(req *policy.Request, cd *policy.CredData, verify bool) e
 		if !found {
 			if p.mapall {
 				return p.runErr(logging.Warning, failure.Authz, ReasonTooFewGroups,
-					"No match for a VOMS %s for FQAN %d, \"%s\"", kind, i, fqan)
+					"No match for a VOMS %s for FQAN %d, \"%s\"", kind, i+1, fqan)
 			}
 			continue
 		}
@@ -153,7 +153,7 @@ func (p *vomsGroup) run(req *policy.Request, cd *policy.CredData, verify bool) e
 		mapped++
 	}
 	if mapped < p.mapmin {
-		return p.runErr(logging.Notice, failure.Authz, ReasonTooFewGroups,
+		return p.runErr(logging.Warning, failure.Authz, ReasonTooFewGroups,
 			"Not enough groups found. The minimum is set to %d. The plugin found %d", p.mapmin, mapped)
 	}
 	return nil
