@@ -211,8 +211,14 @@ func (p *vomsAccount) run(req *policy.Request, cd *policy.CredData, verify bool)
 		if p.pool {
 			kind = "poolaccount"
 		}
-		e := p.runErr(logging.Notice, failure.Authz, ReasonNoMapping,
-			"No match for a VOMS %s for any of the FQANs for user \"%s\", in %s", kind, dn, where)
+		var e error
+		if p.pool {
+			e = p.runErr(logging.Notice, failure.Authz, ReasonNoMapping,
+				"No match for a VOMS %s for any of the FQANs for user \"%s\", in %s", kind, dn, where)
+		} else {
+			e = p.runErr(logging.Notice, failure.Authz, ReasonNoMapping,
+				"No match for a VOMS %s for any of the FQANs, in %s", kind, where)
+		}
 		if lastErr != nil {
 			return lastErr
 		}

@@ -126,16 +126,16 @@ func (p *vomsGroup) run(req *policy.Request, cd *policy.CredData, verify bool) e
 			} else {
 				group, lerr = dir.Acquire(res.Mapping[1:], lease, fqan)
 			}
-			if lerr != nil {
-				if p.mapall {
-					return lerr
-				}
-				found = false
-			}
+			// A full pool leaves the FQAN unmapped, like a missing line.
+			found = lerr == nil
 		}
 		if !found {
 			if p.mapall {
-				return p.runErr(logging.Warning, failure.Authz, ReasonTooFewGroups,
+				prio := logging.Warning
+				if p.pool {
+					prio = logging.Err
+				}
+				return p.runErr(prio, failure.Authz, ReasonTooFewGroups,
 					"No match for a VOMS %s for FQAN %d, \"%s\"", kind, i+1, fqan)
 			}
 			continue
