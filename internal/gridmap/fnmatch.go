@@ -6,7 +6,11 @@ package gridmap
 // expression ('!' or '^' negates, ranges, POSIX classes such as
 // [:digit:]), and a backslash quotes the next character. Bytes are
 // compared as in the C locale.
-func Match(pattern, s string) bool {
+func Match(pattern, s string) bool { return match(pattern, s) }
+
+// match is Match for a pattern held as a string or as bytes, so mapfile
+// lines can be matched without copying them.
+func match[P ~string | ~[]byte](pattern P, s string) bool {
 	// Iterative matching with single-star backtracking: linear in practice
 	// and never recursive, so hostile patterns cannot blow the stack.
 	p, i := 0, 0
@@ -95,7 +99,7 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // matchBracket matches c against the bracket expression at the start of
 // pat. It returns whether c matched, the length of the expression, and
 // whether the expression was terminated at all.
-func matchBracket(pat string, c byte) (matched bool, n int, valid bool) {
+func matchBracket[P ~string | ~[]byte](pat P, c byte) (matched bool, n int, valid bool) {
 	i := 1
 	negate := false
 	if i < len(pat) && (pat[i] == '!' || pat[i] == '^') {
@@ -110,7 +114,7 @@ func matchBracket(pat string, c byte) (matched bool, n int, valid bool) {
 		first = false
 		if pat[i] == '[' && i+1 < len(pat) && pat[i+1] == ':' {
 			if end := indexFrom(pat, ":]", i+2); end >= 0 {
-				if f, ok := classes[pat[i+2:end]]; ok {
+				if f, ok := classes[string(pat[i+2:end])]; ok {
 					if f(c) {
 						matched = true
 					}
@@ -141,9 +145,9 @@ func matchBracket(pat string, c byte) (matched bool, n int, valid bool) {
 	return false, 0, false
 }
 
-func indexFrom(s, sub string, from int) int {
+func indexFrom[P ~string | ~[]byte](s P, sub string, from int) int {
 	for j := from; j+len(sub) <= len(s); j++ {
-		if s[j:j+len(sub)] == sub {
+		if string(s[j:j+len(sub)]) == sub {
 			return j
 		}
 	}

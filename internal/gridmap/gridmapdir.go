@@ -254,6 +254,7 @@ func (d *Dir) existing(pool, lease, leasePath string) (string, uint64, error) {
 	switch {
 	case st.Nlink == 1:
 		// Orphan: its pool entry was removed. Clear it and lease anew.
+		d.log().Noticef("lcmaps_gridmapdir-get_pool_mapping: will remove solitary lease \"%s\"", lease)
 		return "", 1, d.clear(leasePath, 1)
 	case st.Nlink > 2:
 		return "", st.Nlink, nil
@@ -274,6 +275,7 @@ func (d *Dir) existing(pool, lease, leasePath string) (string, uint64, error) {
 			fmt.Sprintf("lease points at %q, not an entry of pool %q", name, pool)).
 			WithHint("remove the lease, or set -override_inconsistency")
 	}
+	d.log().Infof("lcmaps_gridmapdir-get_pool_mapping: will remove inconsistent lease \"%s\" to %s", lease, name)
 	return "", 2, d.clear(leasePath, 2)
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/glexec-ng/glexec/internal/failure"
 	"github.com/glexec-ng/glexec/internal/logging"
@@ -85,10 +84,11 @@ func Lookup(path string, q Query, log *logging.Logger) (res Result, found bool, 
 }
 
 func scan(r io.Reader, path string, q Query, log *logging.Logger) (Result, bool, error) {
-	br := bufio.NewReaderSize(r, 4096)
+	br := bufio.NewReaderSize(r, 64*1024)
+	var long []byte
 	var e Entry
 	for n := 1; ; n++ {
-		raw, err := readLine(br)
+		line, err := readLine(br, &long)
 		if err == errLineTooLong {
 			log.Errorf("lcmaps_gridmapfile-get_line: line %d longer than %d bytes", n, maxLineLength)
 			return Result{}, false, failure.New(failure.System, ReasonMapfileInvalid, path,
@@ -97,16 +97,19 @@ func scan(r io.Reader, path string, q Query, log *logging.Logger) (Result, bool,
 		if err != nil && err != io.EOF {
 			return Result{}, false, failure.Wrap(failure.System, ReasonMapfileUnreadable, path, err)
 		}
-		if raw == "" && err == io.EOF {
+		if len(line) == 0 && err == io.EOF {
 			return Result{}, false, nil
 		}
-		ok, perr := parseLine(raw, n, &e)
-		if perr != nil {
-			log.Errorf("lcmaps_gridmapfile-get_line: %s", perr.Error())
+		// Most lines are for other subjects: find and compare the subject
+		// in place, and parse the mappings only of a matching line.
+		s0, s1, _, ok, lerr := splitSubject(line)
+		if lerr != nil {
+			log.Errorf("lcmaps_gridmapfile-get_line: %s", lerr.Error())
 			return Result{}, false, failure.New(failure.System, ReasonMapfileInvalid, path,
-				fmt.Sprintf("line %d: %s", n, perr.msg))
+				fmt.Sprintf("line %d: %s", n, lerr.msg))
 		}
-		if ok && subjectMatches(e.Subject, q) {
+		if ok && subjectMatches(line[s0:s1], q) {
+			parseLine(string(line), n, &e)
 			if q.SubjectOnly {
 				return Result{Pattern: e.Subject, Line: n}, true, nil
 			}
@@ -126,33 +129,45 @@ func scan(r io.Reader, path string, q Query, log *logging.Logger) (Result, bool,
 	}
 }
 
-func subjectMatches(pattern string, q Query) bool {
-	if pattern == q.Subject {
+func subjectMatches(pattern []byte, q Query) bool {
+	if string(pattern) == q.Subject {
 		return true
 	}
-	return q.Wildcards && Match(pattern, q.Subject)
+	return q.Wildcards && match(pattern, q.Subject)
 }
 
 var errLineTooLong = errors.New("line too long")
 
-// readLine returns the next line without its newline; io.EOF comes with
-// the last, unterminated line (possibly "").
-func readLine(br *bufio.Reader) (string, error) {
-	var b []byte
+// readLine returns the next line without its newline, valid until the next
+// call; io.EOF comes with the last, unterminated line (possibly empty).
+// Lines longer than the reader's buffer are assembled in *long.
+func readLine(br *bufio.Reader, long *[]byte) ([]byte, error) {
+	chunk, err := br.ReadSlice('\n')
+	if err == nil {
+		return chunk[:len(chunk)-1], nil
+	}
+	if err != bufio.ErrBufferFull {
+		return chunk, err
+	}
+	b := append((*long)[:0], chunk...)
 	for {
-		chunk, err := br.ReadSlice('\n')
+		chunk, err = br.ReadSlice('\n')
 		if len(b)+len(chunk) > maxLineLength+1 {
-			// Discard the rest of the line so the error names one line.
-			return "", errLineTooLong
+			// Skip the rest of the line so the error names one line.
+			for err == bufio.ErrBufferFull {
+				_, err = br.ReadSlice('\n')
+			}
+			return nil, errLineTooLong
 		}
 		b = append(b, chunk...)
+		*long = b
 		if err == bufio.ErrBufferFull {
 			continue
 		}
 		if err != nil {
-			return string(b), err
+			return b, err
 		}
-		return string(b[:len(b)-1]), nil
+		return b[:len(b)-1], nil
 	}
 }
 
@@ -170,23 +185,25 @@ func (e *lineError) Error() string {
 
 func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
 
-// parseLine parses one line into e. It reports false for blank and
-// comment lines. The subject keeps its backslashes (LCMAPS only uses them
-// to hide a quote from the end-of-subject scan); in the mappings a
-// backslash quotes the next character and is removed.
-func parseLine(line string, n int, e *Entry) (bool, *lineError) {
+// splitSubject finds the subject of a line: line[s0:s1], with the
+// mappings from rest on. ok is false for blank and comment lines. The
+// subject keeps its backslashes: LCMAPS only uses them to hide a quote
+// from the end-of-subject scan.
+func splitSubject[L ~string | ~[]byte](line L) (s0, s1, rest int, ok bool, lerr *lineError) {
 	i := 0
 	for i < len(line) && isBlank(line[i]) {
 		i++
 	}
 	if i == len(line) || line[i] == '#' {
-		return false, nil
+		return 0, 0, 0, false, nil
 	}
-	if strings.HasSuffix(strings.TrimRight(line, "\r"), "\\") {
-		return false, &lineError{msg: "continuation char not supported"}
+	end := len(line)
+	for end > 0 && line[end-1] == '\r' {
+		end--
 	}
-	e.Line = n
-	e.Mappings = e.Mappings[:0]
+	if end > 0 && line[end-1] == '\\' {
+		return 0, 0, 0, false, &lineError{msg: "continuation char not supported"}
+	}
 	if line[i] == '"' {
 		j := i + 1
 		for ; j < len(line) && line[j] != '"'; j++ {
@@ -195,18 +212,28 @@ func parseLine(line string, n int, e *Entry) (bool, *lineError) {
 			}
 		}
 		if j >= len(line) {
-			return false, &lineError{msg: "quote-inbalance", line: line}
+			return 0, 0, 0, false, &lineError{msg: "quote-inbalance", line: string(line)}
 		}
-		e.Subject = line[i+1 : j]
-		i = j + 1
-	} else {
-		j := i
-		for j < len(line) && !isBlank(line[j]) {
-			j++
-		}
-		e.Subject = line[i:j]
-		i = j
+		return i + 1, j, j + 1, true, nil
 	}
+	j := i
+	for j < len(line) && !isBlank(line[j]) {
+		j++
+	}
+	return i, j, j, true, nil
+}
+
+// parseLine parses one line into e. It reports false for blank and
+// comment lines. In the mappings a backslash quotes the next character and
+// is removed.
+func parseLine(line string, n int, e *Entry) (bool, *lineError) {
+	s0, s1, i, ok, lerr := splitSubject(line)
+	if !ok || lerr != nil {
+		return false, lerr
+	}
+	e.Line = n
+	e.Subject = line[s0:s1]
+	e.Mappings = e.Mappings[:0]
 	var tok []byte
 	flush := func() {
 		if len(tok) > 0 && len(e.Mappings) < maxMappings {

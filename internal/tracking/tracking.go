@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -104,6 +105,25 @@ func (p *Pool) Acquire(owner int) (Lease, error) {
 	}
 	defer os.Remove(tmp)
 
+	// First the gids without a lease file, found with one directory read
+	// instead of one failed link(2) per leased gid; a racer may take one
+	// first, which the link reports.
+	taken, err := p.taken()
+	if err != nil {
+		return Lease{}, err
+	}
+	for gid := p.Min; gid <= p.Max; gid++ {
+		if taken[gid] {
+			continue
+		}
+		path := filepath.Join(p.Dir, strconv.Itoa(gid))
+		if err := os.Link(tmp, path); err == nil {
+			return Lease{GID: gid, Path: path}, nil
+		} else if !errors.Is(err, fs.ErrExist) {
+			return Lease{}, failure.Wrap(failure.System, ReasonUnusable, path, err)
+		}
+	}
+	// Then every gid again, reclaiming leases whose owner is gone.
 	for pass := 0; pass < maxPasses; pass++ {
 		reclaimed := false
 		for gid := p.Min; gid <= p.Max; gid++ {
@@ -131,6 +151,26 @@ func (p *Pool) Acquire(owner int) (Lease, error) {
 	return Lease{}, failure.New(failure.System, ReasonExhausted, p.Dir,
 		fmt.Sprintf("all %d tracking gids %d-%d are leased to live payloads", p.Max-p.Min+1, p.Min, p.Max)).
 		WithHint("widen -min-gid/-max-gid (about 6 gids per batch slot)")
+}
+
+// taken returns the gids of the range that have a lease file.
+func (p *Pool) taken() (map[int]bool, error) {
+	d, err := os.Open(p.Dir)
+	if err != nil {
+		return nil, failure.Wrap(failure.System, ReasonUnusable, p.Dir, err)
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return nil, failure.Wrap(failure.System, ReasonUnusable, p.Dir, err)
+	}
+	taken := make(map[int]bool, len(names))
+	for _, n := range names {
+		if gid, err := strconv.Atoi(n); err == nil && gid >= p.Min && gid <= p.Max {
+			taken[gid] = true
+		}
+	}
+	return taken, nil
 }
 
 // reclaim removes the lease at path if its owner is gone. It reports
@@ -171,19 +211,28 @@ func (p *Pool) alive(path string) bool {
 		return !errors.Is(err, fs.ErrNotExist)
 	}
 	buf := make([]byte, maxLeaseSize)
-	n, _ := f.Read(buf)
+	n, _ := io.ReadFull(f, buf)
 	f.Close()
-	fields := strings.Fields(string(bytes.TrimSpace(buf[:n])))
-	if len(fields) != 2 {
-		return true
-	}
-	pid, err1 := strconv.Atoi(fields[0])
-	start, err2 := strconv.ParseUint(fields[1], 10, 64)
-	if err1 != nil || err2 != nil || pid <= 0 {
+	pid, start, ok := parseLease(buf[:n])
+	if !ok {
 		return true
 	}
 	now, err := StartTime(p.proc(), pid)
 	return err == nil && now == start
+}
+
+// parseLease reads "<pid> <start time>\n".
+func parseLease(b []byte) (pid int, start uint64, ok bool) {
+	fields := strings.Fields(string(bytes.TrimSpace(b)))
+	if len(fields) != 2 {
+		return 0, 0, false
+	}
+	pid, err1 := strconv.Atoi(fields[0])
+	start, err2 := strconv.ParseUint(fields[1], 10, 64)
+	if err1 != nil || err2 != nil || pid <= 0 {
+		return 0, 0, false
+	}
+	return pid, start, true
 }
 
 // Release removes a lease file. Releasing twice is harmless.
@@ -208,6 +257,11 @@ func StartTime(proc string, pid int) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return parseStat(b, pid)
+}
+
+// parseStat extracts the start time from the contents of /proc/<pid>/stat.
+func parseStat(b []byte, pid int) (uint64, error) {
 	// The command name (field 2) is in parentheses and may itself
 	// contain ") ": the fields proper start after the last ')'.
 	i := bytes.LastIndexByte(b, ')')

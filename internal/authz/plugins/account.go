@@ -14,7 +14,6 @@ import (
 // mapfileOpt is the grid-mapfile option shared by the account plugins.
 type mapfileOpt struct {
 	path    string // "" = the default grid-mapfile, resolved at run time
-	isDflt  bool
 	useWild bool
 }
 

@@ -58,6 +58,9 @@ func (p *ban) run(req *policy.Request, cd *policy.CredData) error {
 		cd.DN = dn
 		return p.check("DN", dn)
 	}
+	if len(fqans(req)) == 0 {
+		p.log().Infof("%s-plugin_run(): no (valid) VOMS groups found --> no mapping", p.module)
+	}
 	for _, f := range fqans(req) {
 		if err := p.check("FQAN", f); err != nil {
 			return err

@@ -71,12 +71,12 @@ func newVOMSAccount(argv []string, p *vomsAccount) (policy.Plugin, error) {
 			p.addSGIDs = false
 		case p.pool && is(opt, "--require-primary-gid"):
 			if p.requirePG < 0 {
-				return nil, p.initErr("cannot specify both --do-not-require-primary-gid and --require-primary-gid")
+				return nil, p.initErr("cannot specify both --require-primary-gid and --do-not-require-primary-gid")
 			}
 			p.requirePG = 1
 		case p.pool && is(opt, "--do-not-require-primary-gid"):
 			if p.requirePG > 0 {
-				return nil, p.initErr("cannot specify both --do-not-require-primary-gid and --require-primary-gid")
+				return nil, p.initErr("cannot specify both --require-primary-gid and --do-not-require-primary-gid")
 			}
 			p.requirePG = -1
 		case p.pool && is(opt, "--do-not-use-secondary-gids", "-do_not_use_secondary_gids"):
@@ -150,7 +150,7 @@ func (p *vomsAccount) run(req *policy.Request, cd *policy.CredData, verify bool)
 			return err
 		}
 		if p.requirePG > 0 && len(cd.PGIDs) == 0 {
-			return p.runErr(logging.Err, failure.Authz, ReasonNoPrimaryGID, "failure: no primary group found")
+			return p.runErr(logging.Warning, failure.Authz, ReasonNoPrimaryGID, "failure: no primary group found")
 		}
 		lease = gridmap.EncodeLease(p.leaseKey(dn, cd))
 	}
@@ -211,8 +211,14 @@ func (p *vomsAccount) run(req *policy.Request, cd *policy.CredData, verify bool)
 		if p.pool {
 			kind = "poolaccount"
 		}
-		e := p.runErr(logging.Notice, failure.Authz, ReasonNoMapping,
-			"No match for a VOMS %s for any of the FQANs for user \"%s\", in %s", kind, dn, where)
+		var e error
+		if p.pool {
+			e = p.runErr(logging.Notice, failure.Authz, ReasonNoMapping,
+				"No match for a VOMS %s for any of the FQANs for user \"%s\", in %s", kind, dn, where)
+		} else {
+			e = p.runErr(logging.Notice, failure.Authz, ReasonNoMapping,
+				"No match for a VOMS %s for any of the FQANs, in %s", kind, where)
+		}
 		if lastErr != nil {
 			return lastErr
 		}

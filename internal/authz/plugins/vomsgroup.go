@@ -126,17 +126,17 @@ func (p *vomsGroup) run(req *policy.Request, cd *policy.CredData, verify bool) e
 			} else {
 				group, lerr = dir.Acquire(res.Mapping[1:], lease, fqan)
 			}
-			if lerr != nil {
-				if p.mapall {
-					return lerr
-				}
-				found = false
-			}
+			// A full pool leaves the FQAN unmapped, like a missing line.
+			found = lerr == nil
 		}
 		if !found {
 			if p.mapall {
-				return p.runErr(logging.Warning, failure.Authz, ReasonTooFewGroups,
-					"No match for a VOMS %s for FQAN %d, \"%s\"", kind, i, fqan)
+				prio := logging.Warning
+				if p.pool {
+					prio = logging.Err
+				}
+				return p.runErr(prio, failure.Authz, ReasonTooFewGroups,
+					"No match for a VOMS %s for FQAN %d, \"%s\"", kind, i+1, fqan)
 			}
 			continue
 		}
@@ -153,7 +153,7 @@ func (p *vomsGroup) run(req *policy.Request, cd *policy.CredData, verify bool) e
 		mapped++
 	}
 	if mapped < p.mapmin {
-		return p.runErr(logging.Notice, failure.Authz, ReasonTooFewGroups,
+		return p.runErr(logging.Warning, failure.Authz, ReasonTooFewGroups,
 			"Not enough groups found. The minimum is set to %d. The plugin found %d", p.mapmin, mapped)
 	}
 	return nil
