@@ -161,7 +161,13 @@ func replace(dfd int, dir, base string, data []byte, opts StageOptions, rnd io.R
 		if opts.Lock == config.LockDisabled {
 			return true, writeAndRename(dfd, dir, base, data, rnd, 0)
 		}
-		fd, err := unix.Openat(dfd, base, unix.O_RDWR|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+		// flock needs any descriptor; an fcntl write lock one open for
+		// writing, which a read-only (0400) proxy of the target refuses.
+		mode := unix.O_RDONLY
+		if opts.Lock == config.LockFcntl {
+			mode = unix.O_RDWR
+		}
+		fd, err := unix.Openat(dfd, base, mode|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 		if errors.Is(err, unix.ENOENT) {
 			continue // removed since the fstatat
 		}

@@ -102,6 +102,13 @@ func TestStageExplicitAndRenew(t *testing.T) {
 		}
 		assertStaged(t, p, []byte("v2-"+string(mech)))
 	}
+	// A proxy the target made read-only is still renewed (flock needs no
+	// write access; the rename replaces the file, not its contents).
+	chown(t, p, 0o400, target.UID)
+	if s, err := Stage([]byte("v3"), StageOptions{Target: target, Dest: dest(p)}); err != nil || !s.Renewed {
+		t.Errorf("renewing a 0400 proxy = %+v, %v", s, err)
+	}
+	assertStaged(t, p, []byte("v3"))
 	noTemps(t, tdir)
 }
 
