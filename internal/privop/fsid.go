@@ -52,6 +52,10 @@ func setThread(c fsCreds, restore bool) error {
 	return nil
 }
 
+// restoreThread puts a DoAs thread's identity back. It is a variable only
+// so that a test can make the restore fail and watch the thread die.
+var restoreThread = func(c fsCreds) error { return setThread(c, true) }
+
 // DoAs runs fn on a locked OS thread whose fsuid, fsgid and supplementary
 // groups are those of id, then restores them. Files fn opens or creates
 // are checked against, and owned by, id; the rest of the process keeps
@@ -97,7 +101,7 @@ func DoAs(id Identity, fn func() error) error {
 		}
 		if err := setThread(fsCreds{id.UID, id.GID, id.Groups}, false); err != nil {
 			r.err = failure.Wrap(failure.System, ReasonSwitchUnverified, id.String(), err)
-			if rerr := setThread(saved, true); rerr != nil {
+			if rerr := restoreThread(saved); rerr != nil {
 				r.err = errors.Join(r.err, failure.Wrap(failure.System, ReasonRestoreFailed, id.String(), rerr))
 				return // thread stays locked and dies
 			}
@@ -112,7 +116,7 @@ func DoAs(id Identity, fn func() error) error {
 			}()
 			r.err = fn()
 		}()
-		if rerr := setThread(saved, true); rerr != nil {
+		if rerr := restoreThread(saved); rerr != nil {
 			r.err = errors.Join(r.err, failure.Wrap(failure.System, ReasonRestoreFailed, id.String(), rerr))
 			return // thread stays locked and dies
 		}
