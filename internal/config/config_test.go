@@ -346,3 +346,17 @@ func TestExampleConfig(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParseExample parses the shipped example, as every glexec call
+// does with the site's file.
+func BenchmarkParseExample(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "configs", "glexec.conf"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, _, err := Parse("glexec.conf", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

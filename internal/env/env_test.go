@@ -151,3 +151,17 @@ func TestDenied(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCaptureAndPayloadEnv covers a pilot-sized environment (200
+// variables) from snapshot to payload environment.
+func BenchmarkCaptureAndPayloadEnv(b *testing.B) {
+	var environ []string
+	for i := range 200 {
+		environ = append(environ, fmt.Sprintf("VAR_%d=value-%d", i, i), fmt.Sprintf("_CONDOR_%d=x", i))
+	}
+	environ = append(environ, "GLEXEC_ENV="+strings.Repeat("e", 20000))
+	for b.Loop() {
+		s := Capture(environ)
+		PayloadEnv(s, []string{"_CONDOR_*", "TZ"}, Account{Name: "alice", Home: "/home/alice"}, "/tmp/x509up_u501.glexec.AbCdEf")
+	}
+}

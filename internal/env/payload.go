@@ -63,7 +63,7 @@ type Account struct {
 // PayloadEnv builds the payload's environment from the caller's: every
 // GLEXEC_* variable (GLEXEC_ENV among them, byte for byte), and the
 // variables preserve lists (exact names, or a prefix ending in '*', as in
-// "_CONDOR_*"), minus everything Denied; then PATH, HOME, USER and LOGNAME
+// "_CONDOR_*"; a lone "*" matches nothing), minus everything Denied; then PATH, HOME, USER and LOGNAME
 // for the target account, and X509_USER_PROXY = stagedProxy when a proxy
 // was staged ("" leaves it unset, as with create_target_proxy = no).
 //

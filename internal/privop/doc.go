@@ -18,7 +18,11 @@
 // Every change is read back from the kernel and compared; a mismatch is an
 // error. A DoAs thread whose identity cannot be restored is never handed
 // back to the Go scheduler: its goroutine ends with the thread still
-// locked, and the runtime destroys the thread.
+// locked, and the runtime destroys the thread — or, if it is the main
+// thread, which Linux does not let exit alone, parks it for good
+// (runtime.mexit). cmd/glexec locks main to the main thread in an init
+// function, so DoAs never runs there and a retired thread always exits.
+// SwitchProcess reaches a parked thread too (tested).
 //
 // Go specifics this relies on (go1.26, linux):
 //   - setfsuid, setfsgid and golang.org/x/sys/unix.Setgroups are raw

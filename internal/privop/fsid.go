@@ -26,16 +26,21 @@ func threadCreds() (fsCreds, error) {
 }
 
 // setThread sets the calling thread's file-system identity and reads it
-// back. Groups and fsgid go first, while fsuid is still 0: changing fsuid
-// away from 0 drops the file capabilities, not CAP_SETGID, but this order
-// never depends on that.
-func setThread(c fsCreds) error {
+// back. Switching away from root, groups and fsgid go first, while fsuid is
+// still 0; switching back (restore), fsuid goes first so that root's file
+// capabilities return before anything else is touched.
+func setThread(c fsCreds, restore bool) error {
+	if restore {
+		unix.SetfsuidRetUid(c.uid) // returns the old value, never an error worth trusting
+	}
 	// x/sys Setgroups is the raw system call: this thread only.
 	if err := unix.Setgroups(c.groups); err != nil {
 		return fmt.Errorf("setgroups %v: %w", c.groups, err)
 	}
-	unix.SetfsgidRetGid(c.gid) // returns the old value, never an error worth trusting
-	unix.SetfsuidRetUid(c.uid)
+	unix.SetfsgidRetGid(c.gid)
+	if !restore {
+		unix.SetfsuidRetUid(c.uid)
+	}
 	got, err := threadCreds()
 	if err != nil {
 		return err
@@ -47,24 +52,9 @@ func setThread(c fsCreds) error {
 	return nil
 }
 
-// restoreThread is setThread in the order that gives root's file
-// capabilities back first.
-func restoreThread(c fsCreds) error {
-	unix.SetfsuidRetUid(c.uid)
-	unix.SetfsgidRetGid(c.gid)
-	if err := unix.Setgroups(c.groups); err != nil {
-		return fmt.Errorf("setgroups %v: %w", c.groups, err)
-	}
-	got, err := threadCreds()
-	if err != nil {
-		return err
-	}
-	if got.uid != c.uid || got.gid != c.gid || !sameGroups(got.groups, c.groups) {
-		return fmt.Errorf("kernel reports fsuid %d fsgid %d groups %v, want %d %d %v",
-			got.uid, got.gid, got.groups, c.uid, c.gid, c.groups)
-	}
-	return nil
-}
+// restoreThread puts a DoAs thread's identity back. It is a variable only
+// so that a test can make the restore fail and watch the thread die.
+var restoreThread = func(c fsCreds) error { return setThread(c, true) }
 
 // DoAs runs fn on a locked OS thread whose fsuid, fsgid and supplementary
 // groups are those of id, then restores them. Files fn opens or creates
@@ -109,7 +99,7 @@ func DoAs(id Identity, fn func() error) error {
 			r.err = failure.Wrap(failure.System, ReasonSwitchFailed, id.String(), err)
 			return
 		}
-		if err := setThread(fsCreds{id.UID, id.GID, id.Groups}); err != nil {
+		if err := setThread(fsCreds{id.UID, id.GID, id.Groups}, false); err != nil {
 			r.err = failure.Wrap(failure.System, ReasonSwitchUnverified, id.String(), err)
 			if rerr := restoreThread(saved); rerr != nil {
 				r.err = errors.Join(r.err, failure.Wrap(failure.System, ReasonRestoreFailed, id.String(), rerr))

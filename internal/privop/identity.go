@@ -43,7 +43,9 @@ type Identity struct {
 // Root is uid 0, gid 0, no supplementary groups.
 var Root = Identity{}
 
-func (id Identity) String() string { return fmt.Sprintf("uid %d gid %d groups %v", id.UID, id.GID, id.Groups) }
+func (id Identity) String() string {
+	return fmt.Sprintf("uid %d gid %d groups %v", id.UID, id.GID, id.Groups)
+}
 
 func (id Identity) check() error {
 	bad := func(what string, v int) error {

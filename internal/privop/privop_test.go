@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/glexec-ng/glexec/internal/failure"
 	"golang.org/x/sys/unix"
@@ -194,6 +195,11 @@ func TestSwitchProcessChild(t *testing.T) {
 			}
 		}()
 	}
+	// Leave a retired (or, on the main thread, wedged) DoAs thread behind:
+	// the process-wide switch must reach it too.
+	restoreThread = func(fsCreds) error { return errors.New("simulated") }
+	DoAs(Identity{UID: testUID + 5, GID: testGID + 5}, func() error { return nil })
+	restoreThread = func(c fsCreds) error { return setThread(c, true) }
 	if err := SwitchProcess(Identity{UID: testUID, GID: testGID, Groups: []int{testGID, testGroup}}); err != nil {
 		r.Err = err.Error()
 	}
@@ -276,6 +282,63 @@ func BenchmarkDoAs(b *testing.B) {
 	for b.Loop() {
 		if err := DoAs(id, func() error { return nil }); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestDoAsRetiresThread makes the restore fail: DoAs must report it, and
+// the thread that kept the account's identity must no longer exist.
+func TestDoAsRetiresThread(t *testing.T) {
+	requireRoot(t)
+	orig := restoreThread
+	restoreThread = func(fsCreds) error { return errors.New("simulated restore failure") }
+	defer func() { restoreThread = orig }()
+	var tid int
+	err := DoAs(Identity{UID: testUID, GID: testGID}, func() error { tid = unix.Gettid(); return nil })
+	if failure.ReasonOf(err) != ReasonRestoreFailed {
+		t.Fatalf("DoAs = %v, want %s", err, ReasonRestoreFailed)
+	}
+	restoreThread = orig
+	// The thread exits; except the main thread, which the runtime cannot
+	// exit and wedges instead (runtime.mexit): then it must never run a
+	// goroutine again. (cmd/glexec keeps main locked to the main thread,
+	// so DoAs never lands there.)
+	task := "/proc/self/task/" + strconv.Itoa(tid)
+	gone := false
+	for range 200 {
+		if _, err := os.Stat(task); errors.Is(err, os.ErrNotExist) {
+			gone = true
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !gone {
+		if tid != os.Getpid() {
+			st, _ := os.ReadFile(task + "/status")
+			t.Fatalf("thread %d still alive after a failed restore:\n%s", tid, st)
+		}
+		var wg sync.WaitGroup
+		for range 200 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if unix.Gettid() == tid {
+					t.Errorf("a goroutine ran on the wedged thread %d", tid)
+				}
+			}()
+		}
+		wg.Wait()
+		t.Logf("main thread %d wedged, not reused", tid)
+	}
+	// Every other thread is root.
+	tasks, _ := filepath.Glob("/proc/self/task/*/status")
+	for _, f := range tasks {
+		if f == task+"/status" {
+			continue
+		}
+		data, _ := os.ReadFile(f)
+		if !strings.Contains(string(data), "\nUid:\t0\t0\t0\t0\n") {
+			t.Errorf("%s is not all root:\n%s", f, data)
 		}
 	}
 }
