@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -212,4 +211,3 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-var _ = syscall.SIGKILL
