@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/glexec-ng/glexec/internal/launch"
 )
@@ -319,6 +320,33 @@ func TestCallerCgroupDefault(t *testing.T) {
 	o := w.run(r)
 	if o.code != 0 || !strings.HasPrefix(o.stdout, "0::"+w.parent+"/glexec-") {
 		t.Errorf("exit %d, stdout %q, stderr %q; want a cgroup below the caller's %s", o.code, o.stdout, o.stderr, w.parent)
+	}
+	w.assertClean()
+}
+
+// With linger the helper waits for the payload's last process, not just
+// the main one.
+func TestLinger(t *testing.T) {
+	w := newWorld(t)
+	r := w.request("/bin/sh", "-c", `setsid sh -c 'sleep 0.6; echo daemon-done' & exit 0`)
+	r.Sandbox.PIDNamespace = false
+	r.Linger = true
+	start := time.Now()
+	o := w.run(r)
+	if o.code != 0 || o.stdout != "daemon-done\n" || time.Since(start) < 500*time.Millisecond {
+		t.Errorf("exit %d after %v, stdout %q, stderr %q; want the helper to wait for the daemon", o.code, time.Since(start), o.stdout, o.stderr)
+	}
+	w.assertClean()
+}
+
+// A site that forbids nested user namespaces gets a refusal, not a
+// sandbox that silently allows them.
+func TestNestedUsernsRefused(t *testing.T) {
+	w := newWorld(t)
+	r := w.request("/usr/bin/id")
+	r.Sandbox.NestedUserns = false
+	if o := w.run(r); o.code != 202 || !strings.Contains(o.stderr, "seccomp") {
+		t.Errorf("exit %d, stderr %q; want 202 explaining the missing seccomp build", o.code, o.stderr)
 	}
 	w.assertClean()
 }

@@ -43,6 +43,15 @@ func Run(r *launch.Request, lg *logging.Logger, stdio Stdio) (*Result, error) {
 		return nil, err
 	}
 	s := &r.Sandbox
+	if !s.NestedUserns {
+		// no_new_privs does not stop unshare(CLONE_NEWUSER) and
+		// libcontainer refuses user.* sysctls; only a seccomp filter
+		// can forbid it, and this build has none. Refuse rather than
+		// pretend.
+		return nil, failure.New(failure.System, ReasonNestedUserns, "sandbox nested_userns",
+			"forbidding nested user namespaces needs a seccomp build of glexec-sandbox").
+			WithHint("set nested_userns = yes")
+	}
 	if err := os.MkdirAll(s.RunDir, 0o711); err != nil {
 		return nil, failure.Wrap(failure.System, ReasonSetup, s.RunDir, err)
 	}
