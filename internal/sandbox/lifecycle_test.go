@@ -350,3 +350,17 @@ func TestNestedUsernsRefused(t *testing.T) {
 	}
 	w.assertClean()
 }
+
+// The accounting record is read before the cgroup goes away: a busy
+// payload shows CPU time (cpu.stat exists even without controllers).
+func TestAccountingSeesCPU(t *testing.T) {
+	w := newWorld(t)
+	if o := w.run(w.request("/bin/sh", "-c", `i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done`)); o.code != 0 {
+		t.Fatalf("exit %d, stderr %q", o.code, o.stderr)
+	}
+	recs := w.records()
+	if len(recs) != 1 || recs[0].CPUUserSeconds+recs[0].CPUSystemSeconds <= 0 || recs[0].WallSeconds <= 0 {
+		t.Errorf("accounting %+v: want CPU and wall time", recs)
+	}
+	w.assertClean()
+}

@@ -80,7 +80,7 @@ while read v; do echo "peak=$v"; done < $cg/pids.peak`)
 func TestCPULimitThrottles(t *testing.T) {
 	w := newWorld(t)
 	needController(t, w, "cpu")
-	r := w.request("/bin/sh", "-c", ownCgroup+`i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done
+	r := w.request("/bin/sh", "-c", ownCgroup+`i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done
 while read k v; do [ "$k" = nr_throttled ] && echo "throttled=$v"; done < $cg/cpu.stat`)
 	r.Limits.CPUQuota, r.Limits.CPUPeriod = 20000, 100000
 	o := w.run(r)
