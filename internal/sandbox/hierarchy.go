@@ -20,6 +20,9 @@ const (
 	ReasonSetup failure.Reason = "sandbox-setup"
 	// ReasonStart: libcontainer could not start the payload.
 	ReasonStart failure.Reason = "sandbox-start"
+	// ReasonNestedUserns: the site forbids nested user namespaces, which
+	// this build cannot enforce.
+	ReasonNestedUserns failure.Reason = "sandbox-nested-userns"
 )
 
 const defaultUnified = "/sys/fs/cgroup/unified"

@@ -15,10 +15,18 @@ import (
 // which must not overlap the state directory (lab P9).
 var helperBin string
 
+// helperEnv names a prebuilt glexec-sandbox to test instead of building one.
+const helperEnv = "GLEXEC_SANDBOX_HELPER"
+
 func TestMain(m *testing.M) {
 	code := func() int {
 		if os.Geteuid() != 0 {
 			return m.Run() // the root tests skip themselves
+		}
+		// A VM without a Go toolchain passes a prebuilt helper.
+		if p := os.Getenv(helperEnv); p != "" {
+			helperBin = p
+			return m.Run()
 		}
 		dir, err := os.MkdirTemp("", "glexec-sandbox-bin-")
 		if err != nil {

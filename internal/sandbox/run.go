@@ -43,6 +43,15 @@ func Run(r *launch.Request, lg *logging.Logger, stdio Stdio) (*Result, error) {
 		return nil, err
 	}
 	s := &r.Sandbox
+	if !s.NestedUserns {
+		// no_new_privs does not stop unshare(CLONE_NEWUSER) and
+		// libcontainer refuses user.* sysctls; only a seccomp filter
+		// can forbid it, and this build has none. Refuse rather than
+		// pretend.
+		return nil, failure.New(failure.System, ReasonNestedUserns, "sandbox nested_userns",
+			"forbidding nested user namespaces needs a seccomp build of glexec-sandbox").
+			WithHint("set nested_userns = yes")
+	}
 	if err := os.MkdirAll(s.RunDir, 0o711); err != nil {
 		return nil, failure.Wrap(failure.System, ReasonSetup, s.RunDir, err)
 	}
@@ -66,7 +75,9 @@ func Run(r *launch.Request, lg *logging.Logger, stdio Stdio) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := runIn(r, lg, stdio, pl, view, parent)
+	res, destroy, err := runIn(r, lg, stdio, pl, view, parent)
+	// libcontainer's Destroy removes the cgroup: account first.
+	defer destroy()
 	if res == nil {
 		// The payload never started: record that (exit status -1) and
 		// remove the cgroup.
@@ -86,31 +97,33 @@ func cgroupOptions(r *launch.Request, lg *logging.Logger, view string) cgroup.Op
 }
 
 // runIn starts the container in the payload cgroup and waits for it. It
-// returns a nil Result only when the payload did not start.
-func runIn(r *launch.Request, lg *logging.Logger, stdio Stdio, pl *cgroup.Payload, view, parent string) (*Result, error) {
+// returns a nil Result only when the payload did not start, and always a
+// function that removes the container's state, to call after accounting.
+func runIn(r *launch.Request, lg *logging.Logger, stdio Stdio, pl *cgroup.Payload, view, parent string) (*Result, func(), error) {
+	nop := func() {}
 	s := &r.Sandbox
 	if err := confineCgroupRoot(view, parent); err != nil {
-		return nil, err
+		return nil, nop, err
 	}
 	rootfs := filepath.Join(s.RunDir, "rootfs")
 	if err := hostbindRoot(rootfs); err != nil {
-		return nil, err
+		return nil, nop, err
 	}
 	stateRoot := filepath.Join(s.RunDir, "containers")
 	if err := os.MkdirAll(stateRoot, 0o711); err != nil {
-		return nil, failure.Wrap(failure.System, ReasonSetup, stateRoot, err)
+		return nil, nop, failure.Wrap(failure.System, ReasonSetup, stateRoot, err)
 	}
 	cfg := containerConfig(r, rootfs, "/"+pl.ID())
 	ct, err := libcontainer.Create(stateRoot, pl.ID(), cfg)
 	if err != nil {
-		return nil, failure.Wrap(failure.System, ReasonStart, "libcontainer create", err)
+		return nil, nop, failure.Wrap(failure.System, ReasonStart, "libcontainer create", err)
 	}
-	defer func() {
+	destroy := func() {
 		if err := ct.Destroy(); err != nil {
 			lg.Debugf("libcontainer destroy %s: %v", pl.ID(), err)
 		}
 		os.RemoveAll(filepath.Join(stateRoot, pl.ID()))
-	}()
+	}
 	proc := &libcontainer.Process{
 		Args:             r.Argv,
 		Env:              payloadEnv(r),
@@ -130,7 +143,7 @@ func runIn(r *launch.Request, lg *logging.Logger, stdio Stdio, pl *cgroup.Payloa
 	signal.Notify(sigs, Forwarded...)
 	defer signal.Stop(sigs)
 	if err := ct.Run(proc); err != nil {
-		return nil, failure.Wrap(failure.System, ReasonStart, r.Argv[0], err)
+		return nil, destroy, failure.Wrap(failure.System, ReasonStart, r.Argv[0], err)
 	}
 	done := make(chan struct{})
 	go func() {
@@ -149,12 +162,12 @@ func runIn(r *launch.Request, lg *logging.Logger, stdio Stdio, pl *cgroup.Payloa
 	close(done)
 	res := &Result{Status: exitStatus(st)}
 	if werr != nil && st == nil {
-		return res, failure.Wrap(failure.System, ReasonStart, "wait for the payload", werr)
+		return res, destroy, failure.Wrap(failure.System, ReasonStart, "wait for the payload", werr)
 	}
 	if r.Linger {
 		linger(pl, sigs)
 	}
-	return res, nil
+	return res, destroy, nil
 }
 
 // exitStatus turns the payload's wait status into the helper's exit code:
