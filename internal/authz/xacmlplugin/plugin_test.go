@@ -50,9 +50,12 @@ func TestOutcomes(t *testing.T) {
 			cd:      &policy.CredData{},
 		},
 		{
-			name:    "pilot proxy as client credential",
-			prepare: func(r *rig, s *setup) { s.req.PilotProxy = pilotProxy(r); s.extra = []string{"--use-pilot-proxy", "-key", "/nonexistent"} },
-			cd:      &policy.CredData{DN: aliceDN, UIDs: []int{40001}, PGIDs: []int{40001}, SGIDs: []int{9815, 40001}},
+			name: "pilot proxy as client credential",
+			prepare: func(r *rig, s *setup) {
+				s.req.PilotProxy = pilotProxy(r)
+				s.extra = []string{"--use-pilot-proxy", "-key", "/nonexistent"}
+			},
+			cd: &policy.CredData{DN: aliceDN, UIDs: []int{40001}, PGIDs: []int{40001}, SGIDs: []int{9815, 40001}},
 		},
 		{
 			name:  "override expected hostname",

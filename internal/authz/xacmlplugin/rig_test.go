@@ -156,7 +156,7 @@ func (r *rig) logText() string {
 
 func request(dn string, fqans ...string) *policy.Request {
 	return &policy.Request{
-		Cred: &authz.Credential{DN: dn, IssuerDN: "/O=glexec-ng test/CN=glexec-ng test CA", FQANs: fqans},
+		Cred:         &authz.Credential{DN: dn, IssuerDN: "/O=glexec-ng test/CN=glexec-ng test CA", FQANs: fqans},
 		RequestedUID: -1,
 	}
 }
