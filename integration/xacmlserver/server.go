@@ -47,6 +47,9 @@ type Server struct {
 	DenyAll   atomic.Bool  // answer Deny to everyone
 	// OmitUIDGID sends only the username obligation.
 	OmitUIDGID atomic.Bool
+	// Unavailable answers that many requests with HTTP 503, as an
+	// overloaded service behind a proxy does, counting down.
+	Unavailable atomic.Int64
 
 	// Requests counts queries that reached the handler; Conns counts
 	// accepted connections.
@@ -247,6 +250,11 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if s.Unavailable.Add(-1) >= 0 {
+		http.Error(w, "overloaded", http.StatusServiceUnavailable)
+		return
+	}
+	s.Unavailable.Store(0)
 	if r.Method != http.MethodPost {
 		http.Error(w, "POST a SOAP envelope", http.StatusMethodNotAllowed)
 		return

@@ -125,13 +125,16 @@ func (d *downMarks) isDown(ep string) bool {
 	if now.Before(until) {
 		return true
 	}
-	// Expired: one process probes, the others wait for its verdict.
+	// Expired: one process probes, the others wait for its verdict. The
+	// claim is linked into place complete, so nobody reads it half-written
+	// and takes it for a stale one.
 	probe := mark + ".probe"
 	for range 2 {
-		f, err := os.OpenFile(probe, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
-		if err == nil {
-			fmt.Fprintf(f, "%d\n", now.Add(d.probe).UnixNano())
-			f.Close()
+		claimed, err := linkNew(probe, fmt.Appendf(nil, "%d\n", now.Add(d.probe).UnixNano()))
+		if err != nil {
+			return false // cannot coordinate: probe rather than fail
+		}
+		if claimed {
 			return false
 		}
 		if held, ok := d.until(probe); ok && now.Before(held) {
@@ -140,6 +143,26 @@ func (d *downMarks) isDown(ep string) bool {
 		os.Remove(probe) // a stale claim of a process that died while probing
 	}
 	return true
+}
+
+// linkNew creates path with data unless it exists, atomically: the data is
+// written to a temporary file first and hard-linked into place.
+func linkNew(path string, data []byte) (bool, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-")
+	if err != nil {
+		return false, err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	_, werr := f.Write(data)
+	if err := errors.Join(werr, f.Close()); err != nil {
+		return false, err
+	}
+	err = os.Link(tmp, path)
+	if errors.Is(err, os.ErrExist) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 func (d *downMarks) markDown(ep string) {
