@@ -216,7 +216,11 @@ func responseXML(q *Query, decision, account string, a Account, uidgid bool) str
 	b.WriteString(`<xacml-context:Response xmlns:xacml-context="` + nsXCtx + `">`)
 	b.WriteString(`<xacml-context:Result ResourceId="` + esc(q.ResourceID) + `">`)
 	b.WriteString(`<xacml-context:Decision>` + decision + `</xacml-context:Decision>`)
-	b.WriteString(`<xacml-context:Status><xacml-context:StatusCode Value="urn:oasis:names:tc:xacml:1.0:status:ok"/></xacml-context:Status>`)
+	status := "ok"
+	if decision == "Indeterminate" {
+		status = "processing-error"
+	}
+	b.WriteString(`<xacml-context:Status><xacml-context:StatusCode Value="urn:oasis:names:tc:xacml:1.0:status:` + status + `"/></xacml-context:Status>`)
 	if decision == "Permit" {
 		b.WriteString(`<xacml:Obligations xmlns:xacml="` + nsXPol + `">`)
 		b.WriteString(`<xacml:Obligation FulfillOn="Permit" ObligationId="` + ai + `obligation/username">`)

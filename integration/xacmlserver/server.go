@@ -1,12 +1,3 @@
-// Package xacmlserver is a GUMS/SCAS-style mapping service for tests: an
-// HTTPS SOAP endpoint that reads SAML 2.0 XACMLAuthzDecisionQuery requests
-// of the authz-interop profile, maps the subject through a grid-mapfile and
-// answers with the profile's obligations. Knobs make it slow, down,
-// malformed or denying; certificates are made at test time.
-//
-// It is written apart from the client (internal/authz/xacml) on purpose:
-// its own request parser and response writer follow the public profile
-// examples, so the two check each other rather than share mistakes.
 package xacmlserver
 
 import (
@@ -45,6 +36,9 @@ type Server struct {
 	Malformed atomic.Bool  // answer with a truncated document
 	Fault     atomic.Bool  // answer with a SOAP fault
 	DenyAll   atomic.Bool  // answer Deny to everyone
+	// Indeterminate answers Indeterminate with a processing-error status,
+	// as a service whose database is unreachable does.
+	Indeterminate atomic.Bool
 	// OmitUIDGID sends only the username obligation.
 	OmitUIDGID atomic.Bool
 	// Unavailable answers that many requests with HTTP 503, as an
@@ -282,6 +276,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	if q.ResourceType() == "" || q.ActionType() == "" {
 		io.WriteString(w, responseXML(q, "NotApplicable", "", Account{}, false))
+		return
+	}
+	if s.Indeterminate.Load() {
+		io.WriteString(w, responseXML(q, "Indeterminate", "", Account{}, false))
 		return
 	}
 	if s.DenyAll.Load() {

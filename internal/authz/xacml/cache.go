@@ -2,6 +2,7 @@ package xacml
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
@@ -92,4 +93,25 @@ func (c *cache) put(key string, r *Response, endpoint string) {
 		return
 	}
 	_ = writeState(filepath.Join(c.dir, key), data)
+	if rand.N(sweepEvery) == 0 {
+		c.sweep()
+	}
+}
+
+// sweepEvery: one put in this many also removes the entries nobody has
+// looked up since they expired, so a node seeing many users over months
+// does not collect files without bound.
+const sweepEvery = 256
+
+func (c *cache) sweep() {
+	entries, err := os.ReadDir(c.dir)
+	if err != nil {
+		return
+	}
+	cutoff := c.now().Add(-c.ttl)
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) {
+			os.Remove(filepath.Join(c.dir, e.Name()))
+		}
+	}
 }

@@ -25,6 +25,13 @@ import (
 	"github.com/glexec-ng/glexec/internal/logging"
 )
 
+// Module names this plugin is registered under: the SCAS client, and the
+// name OSG installs as a symbolic link to it.
+const (
+	ModuleSCAS = "lcmaps_scas_client.mod"
+	ModuleGUMS = "lcmaps_gums_client.mod"
+)
+
 // Reasons of the plugin itself; the service and transport reasons are the
 // xacml package's.
 const (

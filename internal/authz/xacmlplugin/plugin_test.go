@@ -119,6 +119,12 @@ func TestOutcomes(t *testing.T) {
 			log: "Denied at endpoint",
 		},
 		{
+			name:    "indeterminate",
+			prepare: func(r *rig, s *setup) { r.srv.Indeterminate.Store(true) },
+			reason:  xacml.ReasonIndeterminate, class: failure.Authz,
+			log: "Indeterminate result for User",
+		},
+		{
 			name:    "not applicable",
 			prepare: func(r *rig, s *setup) { s.req = request("/O=glexec-ng test/CN=Stranger") },
 			reason:  xacml.ReasonNotApplicable, class: failure.Authz,

@@ -49,7 +49,8 @@ func TestCache(t *testing.T) {
 		{name: "errors never cached", extra: []string{"--cache-ttl", "600", "--down-ttl", "0"}, steps: []step{
 			{name: "malformed", before: func(r *rig) { r.srv.Malformed.Store(true) }, dn: aliceDN, reason: xacml.ReasonMalformed, reached: 1},
 			{name: "fault", before: func(r *rig) { r.srv.Malformed.Store(false); r.srv.Fault.Store(true) }, dn: aliceDN, reason: xacml.ReasonFault, reached: 2},
-			{name: "recovered", before: func(r *rig) { r.srv.Fault.Store(false) }, dn: aliceDN, reached: 3},
+			{name: "indeterminate", before: func(r *rig) { r.srv.Fault.Store(false); r.srv.Indeterminate.Store(true) }, dn: aliceDN, reason: xacml.ReasonIndeterminate, reached: 3},
+			{name: "recovered", before: func(r *rig) { r.srv.Indeterminate.Store(false) }, dn: aliceDN, reached: 4},
 		}},
 		{name: "cache disabled", extra: []string{"--cache-ttl", "0"}, steps: []step{
 			{name: "first", dn: aliceDN, reached: 1},
