@@ -99,7 +99,8 @@ type downMarks struct {
 
 func (d *downMarks) path(ep string) string { return filepath.Join(d.dir, hashName(ep)+".down") }
 
-func (d *downMarks) until(path string) (time.Time, bool) {
+// readDeadline reads a state file holding a time in unix nanoseconds.
+func readDeadline(path string) (time.Time, bool) {
 	data, err := readState(path)
 	if err != nil {
 		return time.Time{}, false
@@ -117,7 +118,7 @@ func (d *downMarks) isDown(ep string) bool {
 		return false
 	}
 	mark := d.path(ep)
-	until, ok := d.until(mark)
+	until, ok := readDeadline(mark)
 	if !ok {
 		return false
 	}
@@ -137,7 +138,7 @@ func (d *downMarks) isDown(ep string) bool {
 		if claimed {
 			return false
 		}
-		if held, ok := d.until(probe); ok && now.Before(held) {
+		if held, ok := readDeadline(probe); ok && now.Before(held) {
 			return true
 		}
 		os.Remove(probe) // a stale claim of a process that died while probing

@@ -26,7 +26,10 @@ func (l loadResult) String() string {
 		l.max.Round(10*time.Microsecond), l.wall.Round(time.Millisecond), l.reasons)
 }
 
-// runLoad makes n mapping calls from conc concurrent callers for 100
+// users is how many distinct subjects the load comes from.
+const users = 100
+
+// runLoad makes n mapping calls from conc concurrent callers for the
 // distinct users. Every call configures a new plugin instance and runs it,
 // as one glexec --map process does: nothing but the node's state directory
 // is shared between calls.
@@ -40,7 +43,7 @@ func runLoad(r *rig, n, conc int, extra ...string) loadResult {
 		wg.Go(func() {
 			for i := c; i < n; i += conc {
 				t0 := time.Now()
-				_, errs[i] = r.run(endpoint(r.srv), request(userDN(i%100)), extra...)
+				_, errs[i] = r.run(endpoint(r.srv), request(userDN(i%users)), extra...)
 				lat[i] = time.Since(t0)
 			}
 		})
@@ -77,6 +80,9 @@ func TestLoad(t *testing.T) {
 	t.Logf("healthy warm: %v", warm)
 	if cold.failures != 0 || warm.failures != 0 {
 		t.Errorf("failures with a healthy service: cold %v warm %v", cold.reasons, warm.reasons)
+	}
+	if cold.reached > 2*users {
+		t.Errorf("cold burst sent %d requests for %d users", cold.reached, users)
 	}
 	if warm.reached != 0 {
 		t.Errorf("warm cache still sent %d requests", warm.reached)

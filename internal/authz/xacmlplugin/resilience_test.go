@@ -212,3 +212,40 @@ func TestDownMarkFailsFast(t *testing.T) {
 		t.Errorf("%d probes reached the service, want 1", n)
 	}
 }
+
+// TestColdBurstAsksOnce: 64 slots starting payloads of one user at once
+// send one request; the others wait for its answer in the node cache. When
+// the one request fails, the others ask for themselves instead of queueing.
+func TestColdBurstAsksOnce(t *testing.T) {
+	burst := func(r *rig) (failed int) {
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for range 64 {
+			wg.Go(func() {
+				if _, err := r.run(endpoint(r.srv), request(aliceDN)); err != nil {
+					mu.Lock()
+					failed++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		return failed
+	}
+	r := newRig(t)
+	r.srv.Delay.Store(int64(300 * time.Millisecond))
+	if failed := burst(r); failed != 0 || r.srv.Requests.Load() != 1 {
+		t.Errorf("%d failed, %d requests reached the service; want 0 and 1", failed, r.srv.Requests.Load())
+	}
+
+	r = newRig(t)
+	r.srv.Delay.Store(int64(300 * time.Millisecond))
+	r.srv.Indeterminate.Store(true)
+	start := time.Now()
+	if failed := burst(r); failed != 64 {
+		t.Errorf("%d of 64 failed with an Indeterminate service", failed)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("followers queued behind the failing leader: %s", d)
+	}
+}

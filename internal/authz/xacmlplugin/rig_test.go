@@ -111,7 +111,7 @@ func (r *rig) newServer(names ...string) *xacmlserver.Server {
 	s.SetAccount("engage", xacmlserver.Account{UID: 46661, GID: 46661})
 	var gm strings.Builder
 	fmt.Fprintf(&gm, "%q alice\n%q engage\n%q ghost\n", aliceDN, pilotFQ, ghostDN)
-	for i := range 100 {
+	for i := range users {
 		fmt.Fprintf(&gm, "%q alice\n", userDN(i))
 	}
 	if err := s.LoadGridmap(strings.NewReader(gm.String())); err != nil {
