@@ -245,3 +245,37 @@ func TestOptions(t *testing.T) {
 		wantFailure(t, err, ReasonCertOwner, failure.System)
 	})
 }
+
+func TestVerify(t *testing.T) {
+	r := newRig(t)
+	p := r.mustPlugin(endpoint(r.srv)).(policy.Verifier)
+	cases := []struct {
+		name   string
+		user   string
+		uid    int
+		reason failure.Reason
+		class  failure.Class
+	}{
+		{name: "requested uid matches", uid: 40001},
+		{name: "requested user matches", user: "alice", uid: -1},
+		{name: "nothing requested", uid: -1},
+		{name: "other uid", uid: 46661, reason: ReasonVerifyMismatch, class: failure.Authz},
+		{name: "other user", user: "engage", uid: -1, reason: ReasonVerifyMismatch, class: failure.Authz},
+		{name: "unknown user", user: "nobody-here", uid: -1, reason: ReasonVerifyMismatch, class: failure.Client},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req := request(aliceDN)
+			req.Mode, req.RequestedUser, req.RequestedUID = policy.VerifyAccount, c.user, c.uid
+			var cd policy.CredData
+			err := p.Verify(req, &cd)
+			if c.reason != "" {
+				wantFailure(t, err, c.reason, c.class)
+				return
+			}
+			if err != nil || !reflect.DeepEqual(cd.UIDs, []int{40001}) {
+				t.Fatalf("Verify = %v, %+v", err, cd)
+			}
+		})
+	}
+}
