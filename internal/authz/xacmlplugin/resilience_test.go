@@ -136,6 +136,18 @@ func TestFailover(t *testing.T) {
 		t.Errorf("after the mark expired the first endpoint got %d requests, want 1", n)
 	}
 
+	// A hanging first endpoint gets only its share of the timeout, so the
+	// second still answers in time.
+	hanging := r.newServer("localhost")
+	hanging.Delay.Store(int64(time.Minute))
+	start := time.Now()
+	if _, err := r.run(endpoint(hanging), request(aliceDN), "--endpoint", endpoint(second), "--cache-ttl", "0", "--timeout", "2"); err != nil {
+		t.Fatalf("failover from a hanging endpoint: %v", err)
+	}
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Errorf("failover from a hanging endpoint took %s", d)
+	}
+
 	// A first endpoint with the wrong certificate name fails over too.
 	wrong := r.newServer("gums.example.org")
 	if _, err := r.run(endpoint(wrong), request(aliceDN), args...); err != nil {
