@@ -30,6 +30,8 @@ type Query struct {
 	SubjectID    string
 	SubjectIssue string
 	VO           string
+	VOMSSubject  string // voms-signing-subject
+	VOMSIssuer   string // voms-signing-issuer
 	PrimaryFQAN  string
 	FQANs        []string
 	CertChain    int // certificates in the cert-chain attribute
@@ -129,6 +131,10 @@ func ParseQuery(data []byte) (*Query, error) {
 			q.SubjectIssue, err = one(a)
 		case ai + "subject/vo":
 			q.VO, err = one(a)
+		case ai + "subject/voms-signing-subject":
+			q.VOMSSubject, err = one(a)
+		case ai + "subject/voms-signing-issuer":
+			q.VOMSIssuer, err = one(a)
 		case ai + "subject/voms-primary-fqan":
 			q.PrimaryFQAN, err = one(a)
 		case ai + "subject/voms-fqan":

@@ -8,6 +8,7 @@ import (
 
 	"github.com/glexec-ng/glexec/integration/xacmlserver"
 	"github.com/glexec-ng/glexec/internal/authz/policy"
+	"github.com/glexec-ng/glexec/internal/authz/voms"
 	"github.com/glexec-ng/glexec/internal/authz/xacml"
 	"github.com/glexec-ng/glexec/internal/failure"
 )
@@ -277,5 +278,36 @@ func TestVerify(t *testing.T) {
 				t.Fatalf("Verify = %v, %+v", err, cd)
 			}
 		})
+	}
+}
+
+// TestRequestContent: what the service receives for a VOMS proxy.
+func TestRequestContent(t *testing.T) {
+	r := newRig(t)
+	user, err := r.pki.User("Alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy, err := xacmlserver.Proxy(user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := request(aliceDN, pilotFQ, "/dteam")
+	req.Cred.CertsPEM = append(append([]byte{}, proxy.CertPEM...), user.CertPEM...)
+	req.Cred.ACs = []voms.AC{{VO: "dteam", Issuer: "/DC=org/CN=voms.example.org", IssuerCA: "/DC=org/CN=VOMS CA", FQANs: []string{pilotFQ, "/dteam"}}}
+	if _, err := r.run(endpoint(r.srv), req, "-resourcetype", "ce", "-actiontype", "queue", "--cache-ttl", "0"); err != nil {
+		t.Fatal(err)
+	}
+	q := r.srv.LastQuery()
+	want := &xacmlserver.Query{
+		ID: q.ID, Issuer: "glexec", SubjectID: aliceDN, SubjectIssue: req.Cred.IssuerDN, VO: "dteam",
+		VOMSSubject: "/DC=org/CN=voms.example.org", VOMSIssuer: "/DC=org/CN=VOMS CA",
+		PrimaryFQAN: pilotFQ, FQANs: []string{pilotFQ, "/dteam"}, CertChain: 2,
+		ResourceID:  "http://authz-interop.org/xacml/resource/resource-type/ce",
+		ActionID:    "http://authz-interop.org/xacml/action/action-type/queue",
+		Obligations: []string{xacml.ObligationUIDGID, xacml.ObligationSecondaryGIDs, xacml.ObligationUsername},
+	}
+	if !reflect.DeepEqual(q, want) {
+		t.Errorf("service received\n%+v\nwant\n%+v", q, want)
 	}
 }
