@@ -30,6 +30,8 @@ type Query struct {
 	SubjectID    string
 	SubjectIssue string
 	VO           string
+	VOMSSubject  string // voms-signing-subject
+	VOMSIssuer   string // voms-signing-issuer
 	PrimaryFQAN  string
 	FQANs        []string
 	CertChain    int // certificates in the cert-chain attribute
@@ -129,6 +131,10 @@ func ParseQuery(data []byte) (*Query, error) {
 			q.SubjectIssue, err = one(a)
 		case ai + "subject/vo":
 			q.VO, err = one(a)
+		case ai + "subject/voms-signing-subject":
+			q.VOMSSubject, err = one(a)
+		case ai + "subject/voms-signing-issuer":
+			q.VOMSIssuer, err = one(a)
 		case ai + "subject/voms-primary-fqan":
 			q.PrimaryFQAN, err = one(a)
 		case ai + "subject/voms-fqan":
@@ -216,7 +222,11 @@ func responseXML(q *Query, decision, account string, a Account, uidgid bool) str
 	b.WriteString(`<xacml-context:Response xmlns:xacml-context="` + nsXCtx + `">`)
 	b.WriteString(`<xacml-context:Result ResourceId="` + esc(q.ResourceID) + `">`)
 	b.WriteString(`<xacml-context:Decision>` + decision + `</xacml-context:Decision>`)
-	b.WriteString(`<xacml-context:Status><xacml-context:StatusCode Value="urn:oasis:names:tc:xacml:1.0:status:ok"/></xacml-context:Status>`)
+	status := "ok"
+	if decision == "Indeterminate" {
+		status = "processing-error"
+	}
+	b.WriteString(`<xacml-context:Status><xacml-context:StatusCode Value="urn:oasis:names:tc:xacml:1.0:status:` + status + `"/></xacml-context:Status>`)
 	if decision == "Permit" {
 		b.WriteString(`<xacml:Obligations xmlns:xacml="` + nsXPol + `">`)
 		b.WriteString(`<xacml:Obligation FulfillOn="Permit" ObligationId="` + ai + `obligation/username">`)

@@ -1,12 +1,3 @@
-// Package xacmlserver is a GUMS/SCAS-style mapping service for tests: an
-// HTTPS SOAP endpoint that reads SAML 2.0 XACMLAuthzDecisionQuery requests
-// of the authz-interop profile, maps the subject through a grid-mapfile and
-// answers with the profile's obligations. Knobs make it slow, down,
-// malformed or denying; certificates are made at test time.
-//
-// It is written apart from the client (internal/authz/xacml) on purpose:
-// its own request parser and response writer follow the public profile
-// examples, so the two check each other rather than share mistakes.
 package xacmlserver
 
 import (
@@ -16,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -44,8 +36,14 @@ type Server struct {
 	Malformed atomic.Bool  // answer with a truncated document
 	Fault     atomic.Bool  // answer with a SOAP fault
 	DenyAll   atomic.Bool  // answer Deny to everyone
+	// Indeterminate answers Indeterminate with a processing-error status,
+	// as a service whose database is unreachable does.
+	Indeterminate atomic.Bool
 	// OmitUIDGID sends only the username obligation.
 	OmitUIDGID atomic.Bool
+	// Unavailable answers that many requests with HTTP 503, as an
+	// overloaded service behind a proxy does, counting down.
+	Unavailable atomic.Int64
 
 	// Requests counts queries that reached the handler; Conns counts
 	// accepted connections.
@@ -123,7 +121,7 @@ func (s *Server) listen(addr string) error {
 	srv := &http.Server{
 		Handler:           http.HandlerFunc(s.handle),
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          nil,
+		ErrorLog:          log.New(io.Discard, "", 0), // handshake failures are the point of some tests
 		ConnState: func(_ net.Conn, st http.ConnState) {
 			if st == http.StateNew {
 				s.Conns.Add(1)
@@ -246,6 +244,11 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if s.Unavailable.Add(-1) >= 0 {
+		http.Error(w, "overloaded", http.StatusServiceUnavailable)
+		return
+	}
+	s.Unavailable.Store(0)
 	if r.Method != http.MethodPost {
 		http.Error(w, "POST a SOAP envelope", http.StatusMethodNotAllowed)
 		return
@@ -273,6 +276,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	if q.ResourceType() == "" || q.ActionType() == "" {
 		io.WriteString(w, responseXML(q, "NotApplicable", "", Account{}, false))
+		return
+	}
+	if s.Indeterminate.Load() {
+		io.WriteString(w, responseXML(q, "Indeterminate", "", Account{}, false))
 		return
 	}
 	if s.DenyAll.Load() {

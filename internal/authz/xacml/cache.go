@@ -1,7 +1,10 @@
 package xacml
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
@@ -92,4 +95,75 @@ func (c *cache) put(key string, r *Response, endpoint string) {
 		return
 	}
 	_ = writeState(filepath.Join(c.dir, key), data)
+	if rand.N(sweepEvery) == 0 {
+		c.sweep()
+	}
+}
+
+// sweepEvery: one put in this many also removes the entries nobody has
+// looked up since they expired, so a node seeing many users over months
+// does not collect files without bound.
+const sweepEvery = 256
+
+func (c *cache) sweep() {
+	entries, err := os.ReadDir(c.dir)
+	if err != nil {
+		return
+	}
+	cutoff := c.now().Add(-c.ttl)
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) {
+			os.Remove(filepath.Join(c.dir, e.Name()))
+		}
+	}
+}
+
+// lead decides who asks the service about key when it is not cached. The
+// first process to claim key+".lock" gets a release function and asks; the
+// others poll the cache until the answer appears, the leader gives up
+// without one (then each asks for itself: no queue of retries behind a
+// failing service) or the claim expires (the leader died).
+func (c *cache) lead(ctx context.Context, key string, hold time.Duration) (release func(), r *Response, ep string, ok bool) {
+	noop := func() {}
+	if c == nil {
+		return noop, nil, "", false
+	}
+	lock := filepath.Join(c.dir, key+".lock")
+	claimed, err := linkNew(lock, fmt.Appendf(nil, "%d\n", c.now().Add(hold).UnixNano()))
+	if err != nil {
+		return noop, nil, "", false
+	}
+	if claimed {
+		return func() { os.Remove(lock) }, nil, "", false
+	}
+	first, ok := readDeadline(lock)
+	if !ok {
+		first = c.now().Add(hold)
+	}
+	wait := 5 * time.Millisecond
+	for {
+		select {
+		case <-ctx.Done():
+			return noop, nil, "", false
+		case <-time.After(wait/2 + rand.N(wait)):
+		}
+		wait = min(2*wait, 100*time.Millisecond)
+		if r, ep, ok := c.get(key); ok {
+			return noop, r, ep, true
+		}
+		held, ok := readDeadline(lock)
+		if !ok || !held.Equal(first) {
+			// Released, or claimed anew by a later process: the leader we
+			// waited for ended without an answer (it would be cached, but
+			// look once more in case it was put just now).
+			if r, ep, ok := c.get(key); ok {
+				return noop, r, ep, true
+			}
+			return noop, nil, "", false
+		}
+		if !c.now().Before(held) {
+			os.Remove(lock) // stale: the leader died
+			return noop, nil, "", false
+		}
+	}
 }

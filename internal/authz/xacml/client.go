@@ -137,6 +137,13 @@ func (c *Client) Decide(ctx context.Context, q *Query, scope string, cert CertFu
 	if r, ep, ok := c.cache.get(key); ok {
 		return r, Source{Endpoint: ep, Cached: true}, nil
 	}
+	// When many slots start payloads of the same user at once, one
+	// process asks and the others wait for its answer in the cache.
+	release, r, ep, ok := c.cache.lead(ctx, key, c.cfg.Timeout)
+	if ok {
+		return r, Source{Endpoint: ep, Cached: true}, nil
+	}
+	defer release()
 	r, ep, err := c.Query(ctx, q, cert)
 	if err != nil {
 		return nil, Source{}, err

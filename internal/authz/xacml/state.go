@@ -99,7 +99,8 @@ type downMarks struct {
 
 func (d *downMarks) path(ep string) string { return filepath.Join(d.dir, hashName(ep)+".down") }
 
-func (d *downMarks) until(path string) (time.Time, bool) {
+// readDeadline reads a state file holding a time in unix nanoseconds.
+func readDeadline(path string) (time.Time, bool) {
 	data, err := readState(path)
 	if err != nil {
 		return time.Time{}, false
@@ -117,7 +118,7 @@ func (d *downMarks) isDown(ep string) bool {
 		return false
 	}
 	mark := d.path(ep)
-	until, ok := d.until(mark)
+	until, ok := readDeadline(mark)
 	if !ok {
 		return false
 	}
@@ -125,21 +126,44 @@ func (d *downMarks) isDown(ep string) bool {
 	if now.Before(until) {
 		return true
 	}
-	// Expired: one process probes, the others wait for its verdict.
+	// Expired: one process probes, the others wait for its verdict. The
+	// claim is linked into place complete, so nobody reads it half-written
+	// and takes it for a stale one.
 	probe := mark + ".probe"
 	for range 2 {
-		f, err := os.OpenFile(probe, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
-		if err == nil {
-			fmt.Fprintf(f, "%d\n", now.Add(d.probe).UnixNano())
-			f.Close()
+		claimed, err := linkNew(probe, fmt.Appendf(nil, "%d\n", now.Add(d.probe).UnixNano()))
+		if err != nil {
+			return false // cannot coordinate: probe rather than fail
+		}
+		if claimed {
 			return false
 		}
-		if held, ok := d.until(probe); ok && now.Before(held) {
+		if held, ok := readDeadline(probe); ok && now.Before(held) {
 			return true
 		}
 		os.Remove(probe) // a stale claim of a process that died while probing
 	}
 	return true
+}
+
+// linkNew creates path with data unless it exists, atomically: the data is
+// written to a temporary file first and hard-linked into place.
+func linkNew(path string, data []byte) (bool, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-")
+	if err != nil {
+		return false, err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	_, werr := f.Write(data)
+	if err := errors.Join(werr, f.Close()); err != nil {
+		return false, err
+	}
+	err = os.Link(tmp, path)
+	if errors.Is(err, os.ErrExist) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 func (d *downMarks) markDown(ep string) {

@@ -25,6 +25,13 @@ import (
 	"github.com/glexec-ng/glexec/internal/logging"
 )
 
+// Module names this plugin is registered under: the SCAS client, and the
+// name OSG installs as a symbolic link to it.
+const (
+	ModuleSCAS = "lcmaps_scas_client.mod"
+	ModuleGUMS = "lcmaps_gums_client.mod"
+)
+
 // Reasons of the plugin itself; the service and transport reasons are the
 // xacml package's.
 const (
@@ -41,6 +48,9 @@ const (
 	// ReasonAccountMismatch: the service's uid disagrees with the node's
 	// password file for the named account (System, for the same reason).
 	ReasonAccountMismatch failure.Reason = "xacml-account-mismatch"
+	// ReasonVerifyMismatch: in verification mode, the service maps the
+	// credential to another account than the one requested.
+	ReasonVerifyMismatch failure.Reason = "xacml-verify-mismatch"
 	// ReasonCertOwner: the host key is not owned by --cert-owner.
 	ReasonCertOwner failure.Reason = "xacml-cert-owner"
 )
@@ -273,6 +283,46 @@ func (p *plugin) Run(req *policy.Request, cd *policy.CredData) error {
 		}
 	}
 	p.log.Noticef(`lcmaps_plugin_scas_client-plugin_run(): User "%s" with first FQAN "%s" Permitted at endpoint "%s"`, cred.DN, cred.PrimaryFQAN(), src.Endpoint)
+	return nil
+}
+
+// Verify is LCMAPS's verification mode: the service's mapping must be the
+// requested account. The service is asked exactly as in Run; it owns the
+// mapping, so there is nothing the node could create.
+func (p *plugin) Verify(req *policy.Request, cd *policy.CredData) error {
+	var got policy.CredData
+	if err := p.Run(req, &got); err != nil {
+		return err
+	}
+	if !p.authzOnly {
+		uid := got.UIDs[0]
+		want := req.RequestedUID
+		if req.RequestedUser != "" {
+			db := p.env.Accounts
+			if db == nil {
+				db = accounts.System
+			}
+			u, err := db.LookupUser(req.RequestedUser)
+			if err != nil {
+				return failure.Wrap(failure.Client, ReasonVerifyMismatch, req.RequestedUser, err)
+			}
+			want = u.UID
+		}
+		if want >= 0 && uid != want {
+			return failure.New(failure.Authz, ReasonVerifyMismatch, "mapping service",
+				fmt.Sprintf("credential maps to uid %d, not the requested %d", uid, want))
+		}
+	}
+	cd.DN = got.DN
+	for _, u := range got.UIDs {
+		cd.AddUID(u)
+	}
+	for _, g := range got.PGIDs {
+		cd.AddPGID(g)
+	}
+	for _, g := range got.SGIDs {
+		cd.AddSGID(g)
+	}
 	return nil
 }
 
