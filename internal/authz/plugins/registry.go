@@ -1,6 +1,9 @@
 package plugins
 
-import "github.com/glexec-ng/glexec/internal/authz/policy"
+import (
+	"github.com/glexec-ng/glexec/internal/authz/policy"
+	"github.com/glexec-ng/glexec/internal/authz/xacmlplugin"
+)
 
 // Registry returns the compiled-in plugins under their LCMAPS module names.
 func Registry() policy.Registry {
@@ -18,5 +21,7 @@ func Registry() policy.Registry {
 		"lcmaps_dummy_good.mod":        newDummyGood,
 		"lcmaps_dummy_bad.mod":         newDummyBad,
 		"lcmaps_glexec_tracking.mod":   newGlexecTracking,
+		xacmlplugin.ModuleSCAS:         xacmlplugin.NewSCASClient,
+		xacmlplugin.ModuleGUMS:         xacmlplugin.NewSCASClient,
 	}
 }
