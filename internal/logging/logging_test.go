@@ -171,3 +171,12 @@ func TestParseFacility(t *testing.T) {
 		t.Error("bogus facility accepted")
 	}
 }
+
+func TestFacilityRoundTrip(t *testing.T) {
+	for _, name := range []string{"LOG_DAEMON", "LOG_LOCAL1", "LOG_AUTHPRIV"} {
+		f, err := ParseFacility(name)
+		if err != nil || f.String() != name {
+			t.Errorf("%s → %v %v → %q", name, f, err, f.String())
+		}
+	}
+}

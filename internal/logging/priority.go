@@ -76,3 +76,14 @@ func ParseFacility(s string) (Facility, error) {
 	}
 	return 0, fmt.Errorf("unknown syslog facility %q (want LOG_DAEMON, LOG_AUTHPRIV, LOG_LOCAL0..LOG_LOCAL7, ...)", s)
 }
+
+// String is the facility's glexec.conf name (LOG_DAEMON), which
+// ParseFacility reads back.
+func (f Facility) String() string {
+	for name, v := range facilities {
+		if v == f {
+			return name
+		}
+	}
+	return fmt.Sprintf("facility(%d)", int(f))
+}
