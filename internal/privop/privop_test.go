@@ -168,6 +168,8 @@ type switchReport struct {
 	DoAsOther    string
 	OtherReason  failure.Reason
 	RootFileRead string
+	Caller       Identity
+	Elevated     bool
 }
 
 const switchChildVar = "GLEXEC_TEST_PRIVOP_SWITCH"
@@ -222,6 +224,8 @@ func TestSwitchProcessChild(t *testing.T) {
 	r.DoAsOther, r.OtherReason = fmtErr(err), failure.ReasonOf(err)
 	_, err = os.ReadFile(os.Getenv(switchChildVar))
 	r.RootFileRead = fmtErr(err)
+	r.Caller, _ = Caller()
+	r.Elevated = Elevated()
 	json.NewEncoder(os.Stdout).Encode(&r)
 }
 
@@ -268,6 +272,9 @@ func TestSwitchProcess(t *testing.T) {
 	}
 	if r.RootFileRead == "" {
 		t.Errorf("read a root-only file after the switch")
+	}
+	if r.Caller.UID != testUID || r.Caller.GID != testGID || !sameGroups(r.Caller.Groups, []int{testGID, testGroup}) || r.Elevated {
+		t.Errorf("after the switch: Caller %v, Elevated %v", r.Caller, r.Elevated)
 	}
 }
 
@@ -340,5 +347,22 @@ func TestDoAsRetiresThread(t *testing.T) {
 		if !strings.Contains(string(data), "\nUid:\t0\t0\t0\t0\n") {
 			t.Errorf("%s is not all root:\n%s", f, data)
 		}
+	}
+}
+
+func TestCallerAndElevated(t *testing.T) {
+	id, err := Caller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.UID != os.Getuid() || id.GID != os.Getgid() {
+		t.Errorf("Caller = %v, want uid %d gid %d", id, os.Getuid(), os.Getgid())
+	}
+	groups, _ := os.Getgroups()
+	if !sameGroups(id.Groups, groups) {
+		t.Errorf("Caller groups %v, want %v", id.Groups, groups)
+	}
+	if Elevated() {
+		t.Errorf("a test binary run directly is not elevated")
 	}
 }
