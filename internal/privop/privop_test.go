@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -364,5 +365,26 @@ func TestCallerAndElevated(t *testing.T) {
 	}
 	if Elevated() {
 		t.Errorf("a test binary run directly is not elevated")
+	}
+}
+
+// TestCredential starts id(1) the linger way and reads its identity back.
+func TestCredential(t *testing.T) {
+	requireRoot(t)
+	cred, err := Credential(Identity{UID: testUID, GID: testGID, Groups: []int{testGID, testGroup}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("/usr/bin/id")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("id: %v (install the Debian package coreutils)", err)
+	}
+	if got, want := strings.TrimSpace(string(out)), "uid=41001 gid=41001 groups=41001,41002"; got != want {
+		t.Errorf("id printed %q, want %q", got, want)
+	}
+	if _, err := Credential(Identity{UID: -1}); failure.ReasonOf(err) != ReasonInvalidIdentity {
+		t.Errorf("Credential(-1) = %v", err)
 	}
 }
