@@ -56,8 +56,10 @@ func Uses(fset *token.FileSet, f *ast.File, names Names) []string {
 }
 
 // Walk parses every non-test Go file below root, except in the allowed
-// directories (absolute, cleaned), testdata, vendor and hidden
-// directories, and returns all uses of names and the number of files read.
+// directories (absolute, cleaned), testdata, vendor, hidden directories
+// and root/integration (the end-to-end harness runs the binaries as other
+// accounts; it is not part of them), and returns all uses of names and the
+// number of files read.
 func Walk(root string, allowed []string, names Names) (hits []string, files int, err error) {
 	fset := token.NewFileSet()
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -65,7 +67,8 @@ func Walk(root string, allowed []string, names Names) (hits []string, files int,
 			return err
 		}
 		if d.IsDir() {
-			if name := d.Name(); p != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "vendor") {
+			if name := d.Name(); p != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "vendor" ||
+				p == filepath.Join(root, "integration")) {
 				return filepath.SkipDir
 			}
 			return nil

@@ -3,6 +3,9 @@ package fencetest
 import (
 	"go/parser"
 	"go/token"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -37,5 +40,31 @@ func TestUses(t *testing.T) {
 				t.Errorf("Uses = %q, want %d hits", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestWalk checks what Walk reads and skips.
+func TestWalk(t *testing.T) {
+	root := t.TempDir()
+	write := func(rel, src string) {
+		p := filepath.Join(root, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad := `package p; import "os"; var _ = os.Getenv("X")`
+	write("cmd/x/main.go", bad)             // counted
+	write("internal/env/env.go", bad)       // allowed
+	write("internal/a/a_test.go", bad)      // test file
+	write("internal/a/testdata/t.go", bad)  // testdata
+	write("integration/world.go", bad)      // harness
+	write("internal/a/a.go", "package a\n") // clean
+	hits, files, err := Walk(root, []string{filepath.Join(root, "internal", "env")}, Names{"os": {"Getenv": true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files != 2 || len(hits) != 1 || !strings.Contains(hits[0], filepath.Join("cmd", "x", "main.go")) {
+		t.Errorf("Walk = %q over %d files, want one hit in cmd/x/main.go over 2 files", hits, files)
 	}
 }
