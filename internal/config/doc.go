@@ -16,7 +16,9 @@
 //
 // CheckFilePerms is the trust check for the files glexec reads as root:
 // glexec.conf, lcmaps.db and the CA directory must be owned by root and
-// writable by nobody else, nor may any directory above them be.
+// writable by nobody else, nor may any directory above them be. CheckTree
+// applies the same rule to everything inside a directory (CA files, CRLs,
+// vomsdir .lsc files).
 //
 // The package does not read the environment and does not look anything up
 // (accounts in the white lists are names, resolved later).

@@ -103,3 +103,63 @@ func TestCheckFilePermsLoop(t *testing.T) {
 		t.Errorf("symlink loop: reason %q, want %q", got, ReasonUnreadable)
 	}
 }
+
+func TestCheckTree(t *testing.T) {
+	d := rootDir(t)
+	ca := filepath.Join(d, "certificates")
+	os.Mkdir(ca, 0o755)
+	os.WriteFile(filepath.Join(ca, "TestCA.pem"), []byte("pem"), 0o644)
+	os.Symlink("TestCA.pem", filepath.Join(ca, "0123abcd.0"))
+	os.WriteFile(filepath.Join(ca, "0123abcd.r0"), []byte("crl"), 0o644)
+	voms := filepath.Join(d, "vomsdir")
+	os.MkdirAll(filepath.Join(voms, "dteam"), 0o755)
+	os.WriteFile(filepath.Join(voms, "dteam", "voms.example.org.lsc"), []byte("/DC=x\n/DC=y\n"), 0o644)
+	os.Symlink(filepath.Join(ca, "TestCA.pem"), filepath.Join(voms, "abs-link"))
+	for _, dir := range []string{ca, voms} {
+		if err := CheckTree(dir); err != nil {
+			t.Fatalf("CheckTree(%s) = %v", dir, err)
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		setup func() (undo func())
+		dir   string
+	}{
+		{"world-writable CA file", func() func() {
+			p := filepath.Join(ca, "TestCA.pem")
+			os.Chmod(p, 0o666)
+			return func() { os.Chmod(p, 0o644) }
+		}, ca},
+		{"CRL owned by a user", func() func() {
+			p := filepath.Join(ca, "0123abcd.r0")
+			os.Chown(p, 41001, 0)
+			return func() { os.Chown(p, 0, 0) }
+		}, ca},
+		{"group-writable VO directory", func() func() {
+			p := filepath.Join(voms, "dteam")
+			os.Chmod(p, 0o775)
+			return func() { os.Chmod(p, 0o755) }
+		}, voms},
+		{"link out to an unsafe file", func() func() {
+			p := filepath.Join(d, "unsafe.pem")
+			os.WriteFile(p, nil, 0o600)
+			os.Chown(p, 41001, 41001)
+			l := filepath.Join(ca, "evil.0")
+			os.Symlink(p, l)
+			return func() { os.Remove(l) }
+		}, ca},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			undo := tc.setup()
+			defer undo()
+			if err := CheckTree(tc.dir); failure.ReasonOf(err) != ReasonUnsafe {
+				t.Errorf("CheckTree = %v, want %s", err, ReasonUnsafe)
+			}
+		})
+	}
+	deep := filepath.Join(d, "deep", "a", "b", "c", "d")
+	os.MkdirAll(deep, 0o755)
+	if err := CheckTree(filepath.Join(d, "deep")); failure.ReasonOf(err) != ReasonUnreadable {
+		t.Errorf("CheckTree past maxTreeDepth = %v, want %s", err, ReasonUnreadable)
+	}
+}

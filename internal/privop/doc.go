@@ -1,8 +1,9 @@
 // Package privop is the closed set of identity changes glexec makes while
 // it runs setuid root. Nothing else in glexec calls setuid, setgid,
-// setgroups or setfsuid.
+// setgroups or setfsuid, or forks with a syscall.Credential (a test,
+// fence_test.go, enforces it).
 //
-// Two operations exist:
+// The operations:
 //
 //   - DoAs runs a function with the file-system identity (fsuid, fsgid and
 //     supplementary groups) of an account, on one locked OS thread. It is
@@ -14,6 +15,10 @@
 //     for good (setgroups, setresgid, setresuid) and proves it cannot come
 //     back. BecomeRoot is the same switch to uid 0, taken before glexec
 //     execs its root-only sandbox helper.
+//   - Credential gives the syscall.Credential with which a forked child
+//     becomes an account before exec (linger = yes, sandbox = no): the Go
+//     runtime does setgroups, setgid and setuid in the child.
+//   - Caller and Elevated read who ran glexec; they change nothing.
 //
 // Every change is read back from the kernel and compared; a mismatch is an
 // error. A DoAs thread whose identity cannot be restored is never handed

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -168,6 +169,8 @@ type switchReport struct {
 	DoAsOther    string
 	OtherReason  failure.Reason
 	RootFileRead string
+	Caller       Identity
+	Elevated     bool
 }
 
 const switchChildVar = "GLEXEC_TEST_PRIVOP_SWITCH"
@@ -222,6 +225,8 @@ func TestSwitchProcessChild(t *testing.T) {
 	r.DoAsOther, r.OtherReason = fmtErr(err), failure.ReasonOf(err)
 	_, err = os.ReadFile(os.Getenv(switchChildVar))
 	r.RootFileRead = fmtErr(err)
+	r.Caller, _ = Caller()
+	r.Elevated = Elevated()
 	json.NewEncoder(os.Stdout).Encode(&r)
 }
 
@@ -268,6 +273,9 @@ func TestSwitchProcess(t *testing.T) {
 	}
 	if r.RootFileRead == "" {
 		t.Errorf("read a root-only file after the switch")
+	}
+	if r.Caller.UID != testUID || r.Caller.GID != testGID || !sameGroups(r.Caller.Groups, []int{testGID, testGroup}) || r.Elevated {
+		t.Errorf("after the switch: Caller %v, Elevated %v", r.Caller, r.Elevated)
 	}
 }
 
@@ -340,5 +348,43 @@ func TestDoAsRetiresThread(t *testing.T) {
 		if !strings.Contains(string(data), "\nUid:\t0\t0\t0\t0\n") {
 			t.Errorf("%s is not all root:\n%s", f, data)
 		}
+	}
+}
+
+func TestCallerAndElevated(t *testing.T) {
+	id, err := Caller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.UID != os.Getuid() || id.GID != os.Getgid() {
+		t.Errorf("Caller = %v, want uid %d gid %d", id, os.Getuid(), os.Getgid())
+	}
+	groups, _ := os.Getgroups()
+	if !sameGroups(id.Groups, groups) {
+		t.Errorf("Caller groups %v, want %v", id.Groups, groups)
+	}
+	if Elevated() {
+		t.Errorf("a test binary run directly is not elevated")
+	}
+}
+
+// TestCredential starts id(1) the linger way and reads its identity back.
+func TestCredential(t *testing.T) {
+	requireRoot(t)
+	cred, err := Credential(Identity{UID: testUID, GID: testGID, Groups: []int{testGID, testGroup}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("/usr/bin/id")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("id: %v (install the Debian package coreutils)", err)
+	}
+	if got, want := strings.TrimSpace(string(out)), "uid=41001 gid=41001 groups=41001,41002"; got != want {
+		t.Errorf("id printed %q, want %q", got, want)
+	}
+	if _, err := Credential(Identity{UID: -1}); failure.ReasonOf(err) != ReasonInvalidIdentity {
+		t.Errorf("Credential(-1) = %v", err)
 	}
 }

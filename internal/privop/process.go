@@ -76,3 +76,18 @@ func verifyProcess(id Identity) error {
 	}
 	return nil
 }
+
+// Credential returns the SysProcAttr credential that makes a forked child
+// id before it execs (setgroups, setgid, setuid in the child, done by the
+// Go runtime): the linger = yes way of starting a classic payload, where
+// glexec itself stays root to wait for it.
+func Credential(id Identity) (*syscall.Credential, error) {
+	if err := id.check(); err != nil {
+		return nil, err
+	}
+	c := &syscall.Credential{Uid: uint32(id.UID), Gid: uint32(id.GID)}
+	for _, g := range id.Groups {
+		c.Groups = append(c.Groups, uint32(g))
+	}
+	return c, nil
+}
