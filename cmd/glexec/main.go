@@ -1,6 +1,11 @@
 // Command glexec runs a grid payload as the local account its owner's proxy
-// maps to. It is installed setuid root; see SECURITY.md for what runs
+// maps to. It is installed setuid root; SECURITY.md describes what runs
 // before the identity switch and why.
+//
+// One call, in order (DESIGN.md "One request"): harden, configure, admit,
+// read the proxy as the caller, validate it, map it with the lcmaps.db
+// policy, stage the proxy for the target account, then run the payload —
+// in the sandbox helper (sandbox = yes) or the classic way (sandbox = no).
 package main
 
 import (
@@ -8,16 +13,20 @@ import (
 	"os"
 
 	"github.com/glexec-ng/glexec/internal/buildcfg"
+	"github.com/glexec-ng/glexec/internal/env"
 	"github.com/glexec-ng/glexec/internal/failure"
 	"github.com/glexec-ng/glexec/internal/frontend"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	// Nothing may run before this: it snapshots and clears the
+	// environment, and makes fds 0-2, umask and rlimits safe.
+	snap, herr := env.Harden()
+	os.Exit(run(snap, herr, os.Args[1:]))
 }
 
 // run never calls os.Exit itself, so every deferred clean-up happens.
-func run(argv []string) int {
+func run(snap *env.Snapshot, herr error, argv []string) int {
 	args, err := frontend.ParseArgs(argv)
 	if err != nil {
 		return fail(err)
@@ -38,13 +47,44 @@ func run(argv []string) int {
 		}
 		return 0
 	}
-	return fail(failure.New(failure.System, reasonRootOnly, "glexec", "this mode is not built yet"))
+	if herr != nil {
+		return fail(herr)
+	}
+	inv, err := newInvocation(snap, args)
+	if err != nil {
+		return fail(err)
+	}
+	defer inv.close()
+	switch args.Mode {
+	case frontend.Sweep:
+		return inv.report(inv.sweep())
+	case frontend.Map:
+		return inv.report(inv.printMapping())
+	}
+	return inv.runPayload()
 }
 
-// reasonRootOnly: an option only root may use.
-const reasonRootOnly failure.Reason = "root-only"
+// Reasons the front end itself refuses.
+const (
+	// reasonRootOnly: an option only root may use.
+	reasonRootOnly failure.Reason = "root-only"
+	// reasonNotWhitelisted: the caller is not on user_white_list.
+	reasonNotWhitelisted failure.Reason = "caller-not-whitelisted"
+	// reasonUnknownCaller: the caller's uid has no password entry.
+	reasonUnknownCaller failure.Reason = "caller-unknown"
+	// reasonCommand: the payload command is missing or not executable.
+	reasonCommand failure.Reason = "command-unusable"
+	// reasonSwitchBy: user_identity_switch_by = lcmaps without posix_enf.
+	reasonSwitchBy failure.Reason = "identity-switch-by-lcmaps"
+	// reasonTargetAccount: the mapped account cannot be used.
+	reasonTargetAccount failure.Reason = "target-account"
+	// reasonHelper: the sandbox helper is missing or unsafe.
+	reasonHelper failure.Reason = "sandbox-helper"
+	// reasonExec: the payload could not be started.
+	reasonExec failure.Reason = "exec-failed"
+)
 
-// fail reports err on stderr in gLExec's shape and returns its exit code.
+// fail reports an error that stopped glexec before it had a logger.
 func fail(err error) int {
 	fmt.Fprintf(os.Stderr, "[gLExec]:  %v\n", err)
 	if h := failure.HintOf(err); h != "" {
