@@ -44,6 +44,7 @@ const (
 type World struct {
 	Root      string // tmpfs prefix, root-owned 0755, not nosuid
 	Bin       string // the setuid glexec
+	Sh        string // a shell script: /bin/sh is a symlink, which glexec refuses as a command
 	ConfFile  string // compiled-in glexec.conf path
 	StateDir  string
 	RunDir    string
@@ -98,10 +99,14 @@ func buildWorld() (w *World, err error) {
 	w.RunDir = filepath.Join(root, "run/glexec")
 	w.ConfFile = filepath.Join(root, "etc/glexec.conf")
 	w.Bin = filepath.Join(root, "sbin/glexec")
+	w.Sh = filepath.Join(root, "libexec/sh")
 	for _, d := range []string{"etc", "sbin", "libexec", "home", "var/lib/glexec", "run/glexec"} {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
 			return nil, err
 		}
+	}
+	if err := os.WriteFile(w.Sh, []byte("#!/bin/sh\nexec /bin/sh \"$@\"\n"), 0o755); err != nil {
+		return nil, err
 	}
 	if err := w.installAccounts(); err != nil {
 		return nil, err
@@ -154,7 +159,7 @@ func (w *World) installAccounts() error {
 			return err
 		}
 		a.Home = filepath.Join(w.Home, a.Name)
-		if err := os.Mkdir(a.Home, 0o755); err != nil {
+		if err := os.Mkdir(a.Home, 0o700); err != nil {
 			return err
 		}
 		if err := os.Chown(a.Home, a.UID, a.GID); err != nil {
