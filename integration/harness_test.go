@@ -44,6 +44,7 @@ const (
 type World struct {
 	Root      string // tmpfs prefix, root-owned 0755, not nosuid
 	Bin       string // the setuid glexec
+	Helper    string // glexec-sandbox
 	Sh        string // a shell script: /bin/sh is a symlink, which glexec refuses as a command
 	ConfFile  string // compiled-in glexec.conf path
 	StateDir  string
@@ -268,15 +269,28 @@ func (w *World) buildGlexec() error {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("make itest-glexec: %v\n%s", err, out)
 	}
-	return w.setuid()
+	return w.installGlexec(w.Bin)
 }
 
+// installGlexec installs the front end at w.Bin, setuid root, and the
+// sandbox helper built beside it (glexec-sandbox) at its compiled-in
+// path, root-only, as make install does.
 func (w *World) installGlexec(src string) error {
 	data, err := os.ReadFile(src)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(w.Bin, data, 0o755); err != nil {
+	if src != w.Bin {
+		if err := os.WriteFile(w.Bin, data, 0o755); err != nil {
+			return err
+		}
+	}
+	helper, err := os.ReadFile(filepath.Join(filepath.Dir(src), "glexec-sandbox"))
+	if err != nil {
+		return err
+	}
+	w.Helper = filepath.Join(w.Root, "libexec/glexec-sandbox")
+	if err := os.WriteFile(w.Helper, helper, 0o700); err != nil {
 		return err
 	}
 	return w.setuid()

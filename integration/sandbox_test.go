@@ -1,0 +1,80 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/glexec-ng/glexec/internal/credgen"
+)
+
+// sandboxConf runs payloads in glexec-sandbox. On a hybrid host (this
+// build machine) the helper uses the unified hierarchy in its private
+// mount namespace; on a cgroup2 host (the VM) the setting does nothing.
+func (g *grid) sandboxConf(extra ...string) string {
+	c := strings.Replace(g.conf(), "sandbox = no", "sandbox = yes", 1)
+	return c + strings.Join(append([]string{"[sandbox]", "cgroup_hybrid = private"}, extra...), "\n") + "\n"
+}
+
+// TestSandboxRun is the whole path through the helper: mapped ids and the
+// tracking gid, no capabilities, no_new_privs, a read-only host, a private
+// /tmp, the staged proxy at $X509_USER_PROXY, an accounting record, and
+// nothing left behind.
+func TestSandboxRun(t *testing.T) {
+	g := setupGrid(t)
+	writeConf(t, g.sandboxConf())
+	logs := listenSyslog(t)
+	px := g.proxyFor(t, g.alice, credgen.ProxyOptions{})
+	marker := filepath.Join("/tmp", "host-only-marker")
+	if err := os.WriteFile(marker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(marker)
+	script := `id -u; id -g; id -G
+grep -E '^(CapEff|CapBnd|NoNewPrivs):' /proc/self/status
+touch /usr/glexec-must-fail 2>/dev/null && echo usr-writable || echo usr-readonly
+test -e ` + marker + ` && echo tmp-shared || echo tmp-private
+echo "proxy=$X509_USER_PROXY"
+head -1 "$X509_USER_PROXY"
+(sleep 300 & sleep 300 &) ; echo daemons-started`
+	start := time.Now()
+	r := runAs(pilot, pilotEnv(px), "", world.Bin, world.Sh, "-c", script)
+	if r.Code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s\nlog: %q", r.Code, r.Stdout, r.Stderr, logs.Texts())
+	}
+	if d := time.Since(start); d > 60*time.Second {
+		t.Errorf("glexec waited %v: the left-behind sleeps were not killed", d)
+	}
+	out := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+	want := []string{fmt.Sprint(alice.UID), fmt.Sprint(alice.GID)}
+	if len(out) < 11 || out[0] != want[0] || out[1] != want[1] {
+		t.Fatalf("payload output:\n%s", r.Stdout)
+	}
+	groups := strings.Fields(out[2])
+	if len(groups) != 2 || groups[0] != fmt.Sprint(alice.GID) || !strings.HasPrefix(groups[1], "650") {
+		t.Errorf("groups %q: want alice's gid and one tracking gid", out[2])
+	}
+	for _, l := range out[3:6] {
+		f := strings.Fields(l)
+		if len(f) != 2 || (f[0] == "NoNewPrivs:" && f[1] != "1") || (f[0] != "NoNewPrivs:" && strings.Trim(f[1], "0") != "") {
+			t.Errorf("status line %q", l)
+		}
+	}
+	if out[6] != "usr-readonly" || out[7] != "tmp-private" {
+		t.Errorf("filesystem view: %q %q", out[6], out[7])
+	}
+	if !strings.HasPrefix(out[8], "proxy=/tmp/glexec-proxy/x509up_u41001.glexec.") || out[9] != "-----BEGIN CERTIFICATE-----" {
+		t.Errorf("proxy in the sandbox: %q %q", out[8], out[9])
+	}
+	if m, ok := logs.WaitFor("Terminated, CPU user", 2*time.Second); !ok || !strings.HasPrefix(m.Tag, "glexec.mon[") {
+		t.Errorf("no glexec.mon accounting line (got %+v) in %q", m, logs.Texts())
+	}
+	acct, err := os.ReadFile(filepath.Join(world.StateDir, "accounting.jsonl"))
+	if err != nil || !strings.Contains(string(acct), aliceDN) {
+		t.Errorf("accounting record: %v %s", err, acct)
+	}
+	assertNoLeases(t)
+}
