@@ -179,12 +179,12 @@ func TestRetryTransient(t *testing.T) {
 func TestDownMarkFailsFast(t *testing.T) {
 	r := newRig(t)
 	r.srv.Delay.Store(int64(time.Minute))
-	args := []string{"--timeout", "1", "--cache-ttl", "0", "--down-ttl", "30"}
+	args := []string{"--timeout", "2", "--cache-ttl", "0", "--down-ttl", "30"}
 	start := time.Now()
 	_, err := r.run(endpoint(r.srv), request(aliceDN), args...)
 	wantFailure(t, err, xacml.ReasonTimeout, failure.Authz)
-	if d := time.Since(start); d < time.Second || d > 2*time.Second {
-		t.Errorf("first call took %s, want about the 1s timeout", d)
+	if d := time.Since(start); d < 2*time.Second || d > 3*time.Second {
+		t.Errorf("first call took %s, want about the 2s timeout", d)
 	}
 	burst := func() (maxTook time.Duration, reasons map[failure.Reason]int) {
 		var mu sync.Mutex
@@ -212,7 +212,7 @@ func TestDownMarkFailsFast(t *testing.T) {
 	if reasons[xacml.ReasonEndpointDown] != 64 || r.srv.Requests.Load() != before {
 		t.Fatalf("reasons %v, %d new requests; want 64 endpoint-down and none", reasons, r.srv.Requests.Load()-before)
 	}
-	if took > 500*time.Millisecond {
+	if took > time.Second { // half the timeout; typically a few ms
 		t.Errorf("slowest fail-fast call took %s", took)
 	}
 	t.Logf("64 calls failed fast, slowest %s", took)
