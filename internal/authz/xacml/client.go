@@ -38,7 +38,11 @@ const (
 // Config configures a Client. Endpoints and RootCAs are required.
 type Config struct {
 	Endpoints []string // tried in order
-	RootCAs   *x509.CertPool
+
+	// RootCAs returns the CAs the service certificate must chain to. It is
+	// called only when the service must be asked: parsing an IGTF CA
+	// directory costs more than a whole answer from the cache.
+	RootCAs func() (*x509.CertPool, error)
 
 	// ExpectedHostname replaces the endpoint's host name when checking the
 	// service certificate (--override-expected-hostname).
@@ -177,8 +181,12 @@ func (c *Client) Query(ctx context.Context, q *Query, certFn CertFunc) (*Respons
 	if err != nil {
 		return nil, "", err
 	}
+	roots, err := c.cfg.RootCAs()
+	if err != nil {
+		return nil, "", err
+	}
 
-	tr := c.transport(cert)
+	tr := c.transport(cert, roots)
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse // a SOAP endpoint does not redirect
@@ -255,9 +263,9 @@ func (c *Client) remainingShare(ctx context.Context, i int, skip map[string]bool
 	return left
 }
 
-func (c *Client) transport(cert tls.Certificate) *http.Transport {
+func (c *Client) transport(cert tls.Certificate, roots *x509.CertPool) *http.Transport {
 	tcfg := &tls.Config{
-		RootCAs:      c.cfg.RootCAs,
+		RootCAs:      roots,
 		Certificates: []tls.Certificate{cert},
 		MinVersion:   tls.VersionTLS12,
 		ServerName:   c.cfg.ExpectedHostname, // "" means the URL's host

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glexec-ng/glexec/integration/xacmlserver"
 	"github.com/glexec-ng/glexec/internal/authz/xacml"
 	"github.com/glexec-ng/glexec/internal/failure"
 )
@@ -126,14 +127,30 @@ func TestLoad(t *testing.T) {
 
 // BenchmarkMap measures one glexec --map worth of plugin work: configure
 // and run, answered from the node cache (warm) or by the service over a
-// fresh TLS connection (cold).
+// fresh TLS connection (cold), with the rig's one CA or an IGTF-sized CA
+// directory of 150.
 func BenchmarkMap(b *testing.B) {
 	for _, c := range []struct {
 		name  string
+		cas   int
 		extra []string
-	}{{"warm", nil}, {"cold", []string{"--cache-ttl", "0"}}} {
+	}{
+		{"warm", 1, nil},
+		{"cold", 1, []string{"--cache-ttl", "0"}},
+		{"warm-150CAs", 150, nil},
+		{"cold-150CAs", 150, []string{"--cache-ttl", "0"}},
+	} {
 		b.Run(c.name, func(b *testing.B) {
 			r := newRig(b)
+			for range c.cas - 1 {
+				other, err := xacmlserver.NewPKI()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := other.WriteCADir(r.capath); err != nil {
+					b.Fatal(err)
+				}
+			}
 			if _, err := r.run(endpoint(r.srv), request(aliceDN), c.extra...); err != nil {
 				b.Fatal(err)
 			}

@@ -8,6 +8,7 @@ package xacmlplugin
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -177,8 +178,7 @@ func NewSCASClient(args []string, env *policy.Env) (policy.Plugin, error) {
 		return nil, bad("no -endpoint given")
 	}
 	capath, p.certFile, p.keyFile = p.resolve(capath), p.resolve(p.certFile), p.resolve(p.keyFile)
-	pool, err := xacml.LoadCAPath(capath)
-	if err != nil {
+	if err := xacml.CheckCAPath(capath); err != nil {
 		p.log.Errorf("lcmaps_plugin_scas_client-plugin_initialize(): cannot use CA directory %s: %v", capath, err)
 		return nil, err
 	}
@@ -190,9 +190,10 @@ func NewSCASClient(args []string, env *policy.Env) (policy.Plugin, error) {
 	if now == nil {
 		now = time.Now
 	}
+	var err error
 	p.client, err = xacml.NewClient(xacml.Config{
 		Endpoints:        p.endpoints,
-		RootCAs:          pool,
+		RootCAs:          func() (*x509.CertPool, error) { return xacml.LoadCAPath(capath) },
 		ExpectedHostname: override,
 		Timeout:          timeout,
 		ConnectTimeout:   connect,
