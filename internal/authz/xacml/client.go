@@ -192,7 +192,9 @@ func (c *Client) Query(ctx context.Context, q *Query, certFn CertFunc) (*Respons
 		return http.ErrUseLastResponse // a SOAP endpoint does not redirect
 	}}
 
-	skip := map[string]bool{}
+	// skip: endpoints out of this call; cleared: endpoints this call has
+	// found not down (or holds the probe claim of), not asked again.
+	skip, cleared := map[string]bool{}, map[string]bool{}
 	var last *failure.Error
 	backoff := backoffBase
 	for round := 0; round < maxRetryRounds; round++ {
@@ -201,10 +203,11 @@ func (c *Client) Query(ctx context.Context, q *Query, certFn CertFunc) (*Respons
 			if skip[ep] {
 				continue
 			}
-			if c.down.isDown(ep) {
+			if !cleared[ep] && c.down.isDown(ep) {
 				skip[ep] = true
 				continue
 			}
+			cleared[ep] = true
 			tried = true
 			r, aerr := c.attempt(ctx, hc, ep, body, c.remainingShare(ctx, i, skip))
 			if aerr == nil {
