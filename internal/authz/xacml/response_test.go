@@ -68,6 +68,7 @@ func TestParseResponse(t *testing.T) {
 		{name: "too many secondary gids", doc: replace(sgidOpen, sgidOpen+strings.Repeat(gidAssign, maxSecondaryGIDs)), reason: ReasonMalformed},
 		{name: "too many obligations", doc: replace(denyOb, strings.Repeat(denyOb, maxObligations)), reason: ReasonMalformed},
 		{name: "too many assignments", doc: replace(uidAssign, strings.Repeat(uidAssign, maxAssignments+1)), reason: ReasonMalformed},
+		{name: "entity from a DTD", doc: strings.Replace(replace(">engage<", ">&a;<"), `?>`, `?><!DOCTYPE e [<!ENTITY a "engage">]>`, 1), reason: ReasonMalformed},
 		{name: "larger than the limit", doc: permit + strings.Repeat(" ", MaxResponseBytes), reason: ReasonMalformed},
 	}
 	for _, c := range cases {
