@@ -43,6 +43,8 @@ func TestParseResponse(t *testing.T) {
 	}{
 		{name: "gums permit", doc: permit, decision: Permit,
 			mapping: &Mapping{Username: "engage", UID: 46661, GID: 46661, SGIDs: []int{46661, 9815}}},
+		{name: "default namespaces, uidgid only", doc: fixture(t, "default-ns-permit.xml"), decision: Permit,
+			mapping: &Mapping{UID: 501, GID: 502}},
 		{name: "zxid deny statement element", doc: fixture(t, "zxid-deny.xml"), decision: Deny, mapping: &Mapping{UID: -1, GID: -1}},
 		{name: "not applicable", doc: replace(">Permit<", ">NotApplicable<"), decision: NotApplicable, mapping: &Mapping{UID: -1, GID: -1}},
 		{name: "indeterminate", doc: replace(">Permit<", ">Indeterminate<"), decision: Indeterminate, mapping: &Mapping{UID: -1, GID: -1}},
@@ -95,7 +97,7 @@ func TestParseResponse(t *testing.T) {
 }
 
 func FuzzParseResponse(f *testing.F) {
-	for _, n := range []string{"gums-permit.xml", "zxid-deny.xml", "fault.xml"} {
+	for _, n := range []string{"gums-permit.xml", "zxid-deny.xml", "fault.xml", "default-ns-permit.xml"} {
 		f.Add([]byte(fixture(f, n)))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
