@@ -141,6 +141,10 @@ func (c *Client) Decide(ctx context.Context, q *Query, scope string, cert CertFu
 	if r, ep, ok := c.cache.get(key); ok {
 		return r, Source{Endpoint: ep, Cached: true}, nil
 	}
+	// While every endpoint is marked down there is nothing to wait for.
+	if c.down.all(c.cfg.Endpoints) {
+		return nil, Source{}, c.downError()
+	}
 	// When many slots start payloads of the same user at once, one
 	// process asks and the others wait for its answer in the cache.
 	release, r, ep, ok := c.cache.lead(ctx, key, c.cfg.Timeout)
@@ -239,13 +243,17 @@ func (c *Client) Query(ctx context.Context, q *Query, certFn CertFunc) (*Respons
 		backoff = min(2*backoff, backoffMax)
 	}
 	if last == nil {
-		err := failure.New(failure.Authz, ReasonEndpointDown, "mapping service",
-			fmt.Sprintf("every endpoint failed within the last %s: %q", c.cfg.DownTTL, c.cfg.Endpoints)).
-			WithHint("check that the mapping service is up; calls fail at once until the mark expires")
-		c.cfg.Log.Errorf("xacml: %v", err)
-		return nil, "", err
+		return nil, "", c.downError()
 	}
 	return nil, "", last
+}
+
+func (c *Client) downError() error {
+	err := failure.New(failure.Authz, ReasonEndpointDown, "mapping service",
+		fmt.Sprintf("every endpoint failed within the last %s: %q", c.cfg.DownTTL, c.cfg.Endpoints)).
+		WithHint("check that the mapping service is up; calls fail at once until the mark expires")
+	c.cfg.Log.Errorf("xacml: %v", err)
+	return err
 }
 
 // remainingShare divides the time left between this endpoint and the ones
