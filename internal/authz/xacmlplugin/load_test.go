@@ -50,13 +50,24 @@ func runLoad(r *rig, n, conc int, extra ...string) loadResult {
 		})
 	}
 	wg.Wait()
-	res := loadResult{calls: n, wall: time.Since(start), reached: r.srv.Requests.Load() - before,
+	return summarize(time.Since(start), r.srv.Requests.Load()-before, lat, func(i int) (failure.Reason, failure.Class) {
+		return failure.ReasonOf(errs[i]), failure.ClassOf(errs[i])
+	}, func(i int) bool { return errs[i] != nil })
+}
+
+// summarize counts the failures (failed(i)) by reason and class and takes
+// the latency percentiles; lat is sorted in place.
+func summarize(wall time.Duration, reached int64, lat []time.Duration,
+	why func(i int) (failure.Reason, failure.Class), failed func(i int) bool) loadResult {
+	n := len(lat)
+	res := loadResult{calls: n, wall: wall, reached: reached,
 		reasons: map[failure.Reason]int{}, classes: map[failure.Class]int{}}
-	for _, err := range errs {
-		if err != nil {
+	for i := range n {
+		if failed(i) {
+			reason, class := why(i)
 			res.failures++
-			res.reasons[failure.ReasonOf(err)]++
-			res.classes[failure.ClassOf(err)]++
+			res.reasons[reason]++
+			res.classes[class]++
 		}
 	}
 	slices.Sort(lat)

@@ -209,6 +209,14 @@ func NewSCASClient(args []string, env *policy.Env) (policy.Plugin, error) {
 	return p, nil
 }
 
+// accounts is the node's password and group database.
+func (p *plugin) accounts() *accounts.DB {
+	if p.env.Accounts != nil {
+		return p.env.Accounts
+	}
+	return accounts.System
+}
+
 // resolve makes a relative file name absolute the way LCMAPS does for a
 // privileged process: below /etc/grid-security.
 func (p *plugin) resolve(name string) string {
@@ -299,10 +307,7 @@ func (p *plugin) Verify(req *policy.Request, cd *policy.CredData) error {
 		uid := got.UIDs[0]
 		want := req.RequestedUID
 		if req.RequestedUser != "" {
-			db := p.env.Accounts
-			if db == nil {
-				db = accounts.System
-			}
+			db := p.accounts()
 			u, err := db.LookupUser(req.RequestedUser)
 			if err != nil {
 				return failure.Wrap(failure.Client, ReasonVerifyMismatch, req.RequestedUser, err)
@@ -330,10 +335,7 @@ func (p *plugin) Verify(req *policy.Request, cd *policy.CredData) error {
 // apply resolves the obligations against this node's accounts and records
 // uid, primary gid and secondary gids.
 func (p *plugin) apply(m *xacml.Mapping, endpoint string, cd *policy.CredData) error {
-	db := p.env.Accounts
-	if db == nil {
-		db = accounts.System
-	}
+	db := p.accounts()
 	var u accounts.User
 	var err error
 	switch {
@@ -406,10 +408,7 @@ func (p *plugin) checkOwner() error {
 	if p.certOwner == "" {
 		return nil
 	}
-	db := p.env.Accounts
-	if db == nil {
-		db = accounts.System
-	}
+	db := p.accounts()
 	u, err := db.LookupUser(p.certOwner)
 	if err != nil {
 		return failure.Wrap(failure.System, ReasonCertOwner, p.certOwner, err)
