@@ -38,7 +38,11 @@ const (
 // Config configures a Client. Endpoints and RootCAs are required.
 type Config struct {
 	Endpoints []string // tried in order
-	RootCAs   *x509.CertPool
+
+	// RootCAs returns the CAs the service certificate must chain to. It is
+	// called only when the service must be asked: parsing an IGTF CA
+	// directory costs more than a whole answer from the cache.
+	RootCAs func() (*x509.CertPool, error)
 
 	// ExpectedHostname replaces the endpoint's host name when checking the
 	// service certificate (--override-expected-hostname).
@@ -137,6 +141,10 @@ func (c *Client) Decide(ctx context.Context, q *Query, scope string, cert CertFu
 	if r, ep, ok := c.cache.get(key); ok {
 		return r, Source{Endpoint: ep, Cached: true}, nil
 	}
+	// While every endpoint is marked down there is nothing to wait for.
+	if c.down.all(c.cfg.Endpoints) {
+		return nil, Source{}, c.downError()
+	}
 	// When many slots start payloads of the same user at once, one
 	// process asks and the others wait for its answer in the cache.
 	release, r, ep, ok := c.cache.lead(ctx, key, c.cfg.Timeout)
@@ -177,14 +185,20 @@ func (c *Client) Query(ctx context.Context, q *Query, certFn CertFunc) (*Respons
 	if err != nil {
 		return nil, "", err
 	}
+	roots, err := c.cfg.RootCAs()
+	if err != nil {
+		return nil, "", err
+	}
 
-	tr := c.transport(cert)
+	tr := c.transport(cert, roots)
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse // a SOAP endpoint does not redirect
 	}}
 
-	skip := map[string]bool{}
+	// skip: endpoints out of this call; cleared: endpoints this call has
+	// found not down (or holds the probe claim of), not asked again.
+	skip, cleared := map[string]bool{}, map[string]bool{}
 	var last *failure.Error
 	backoff := backoffBase
 	for round := 0; round < maxRetryRounds; round++ {
@@ -193,10 +207,11 @@ func (c *Client) Query(ctx context.Context, q *Query, certFn CertFunc) (*Respons
 			if skip[ep] {
 				continue
 			}
-			if c.down.isDown(ep) {
+			if !cleared[ep] && c.down.isDown(ep) {
 				skip[ep] = true
 				continue
 			}
+			cleared[ep] = true
 			tried = true
 			r, aerr := c.attempt(ctx, hc, ep, body, c.remainingShare(ctx, i, skip))
 			if aerr == nil {
@@ -228,13 +243,17 @@ func (c *Client) Query(ctx context.Context, q *Query, certFn CertFunc) (*Respons
 		backoff = min(2*backoff, backoffMax)
 	}
 	if last == nil {
-		err := failure.New(failure.Authz, ReasonEndpointDown, "mapping service",
-			fmt.Sprintf("every endpoint failed within the last %s: %q", c.cfg.DownTTL, c.cfg.Endpoints)).
-			WithHint("check that the mapping service is up; calls fail at once until the mark expires")
-		c.cfg.Log.Errorf("xacml: %v", err)
-		return nil, "", err
+		return nil, "", c.downError()
 	}
 	return nil, "", last
+}
+
+func (c *Client) downError() error {
+	err := failure.New(failure.Authz, ReasonEndpointDown, "mapping service",
+		fmt.Sprintf("every endpoint failed within the last %s: %q", c.cfg.DownTTL, c.cfg.Endpoints)).
+		WithHint("check that the mapping service is up; calls fail at once until the mark expires")
+	c.cfg.Log.Errorf("xacml: %v", err)
+	return err
 }
 
 // remainingShare divides the time left between this endpoint and the ones
@@ -255,9 +274,9 @@ func (c *Client) remainingShare(ctx context.Context, i int, skip map[string]bool
 	return left
 }
 
-func (c *Client) transport(cert tls.Certificate) *http.Transport {
+func (c *Client) transport(cert tls.Certificate, roots *x509.CertPool) *http.Transport {
 	tcfg := &tls.Config{
-		RootCAs:      c.cfg.RootCAs,
+		RootCAs:      roots,
 		Certificates: []tls.Certificate{cert},
 		MinVersion:   tls.VersionTLS12,
 		ServerName:   c.cfg.ExpectedHostname, // "" means the URL's host

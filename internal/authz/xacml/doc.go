@@ -19,7 +19,11 @@
 //   - a short-lived per-endpoint down mark (StateDir/down) set when an
 //     endpoint refuses or times out: every process skips it until the mark
 //     expires, then exactly one process probes it while the others keep
-//     failing fast.
+//     failing fast. A call that finds every endpoint marked fails before
+//     it touches the cache's cold-burst lock;
+//   - a cold burst asks once per key: the first process to miss claims
+//     key.lock and asks, the others wait for its answer in the cache (or,
+//     if it ends without one, ask for themselves).
 //
 // Both state directories must be owned by the effective user and writable
 // by nobody else; otherwise they are not used. The cache is written in dry

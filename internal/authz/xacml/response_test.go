@@ -43,6 +43,8 @@ func TestParseResponse(t *testing.T) {
 	}{
 		{name: "gums permit", doc: permit, decision: Permit,
 			mapping: &Mapping{Username: "engage", UID: 46661, GID: 46661, SGIDs: []int{46661, 9815}}},
+		{name: "default namespaces, uidgid only", doc: fixture(t, "default-ns-permit.xml"), decision: Permit,
+			mapping: &Mapping{UID: 501, GID: 502}},
 		{name: "zxid deny statement element", doc: fixture(t, "zxid-deny.xml"), decision: Deny, mapping: &Mapping{UID: -1, GID: -1}},
 		{name: "not applicable", doc: replace(">Permit<", ">NotApplicable<"), decision: NotApplicable, mapping: &Mapping{UID: -1, GID: -1}},
 		{name: "indeterminate", doc: replace(">Permit<", ">Indeterminate<"), decision: Indeterminate, mapping: &Mapping{UID: -1, GID: -1}},
@@ -68,6 +70,7 @@ func TestParseResponse(t *testing.T) {
 		{name: "too many secondary gids", doc: replace(sgidOpen, sgidOpen+strings.Repeat(gidAssign, maxSecondaryGIDs)), reason: ReasonMalformed},
 		{name: "too many obligations", doc: replace(denyOb, strings.Repeat(denyOb, maxObligations)), reason: ReasonMalformed},
 		{name: "too many assignments", doc: replace(uidAssign, strings.Repeat(uidAssign, maxAssignments+1)), reason: ReasonMalformed},
+		{name: "entity from a DTD", doc: strings.Replace(replace(">engage<", ">&a;<"), `?>`, `?><!DOCTYPE e [<!ENTITY a "engage">]>`, 1), reason: ReasonMalformed},
 		{name: "larger than the limit", doc: permit + strings.Repeat(" ", MaxResponseBytes), reason: ReasonMalformed},
 	}
 	for _, c := range cases {
@@ -94,7 +97,7 @@ func TestParseResponse(t *testing.T) {
 }
 
 func FuzzParseResponse(f *testing.F) {
-	for _, n := range []string{"gums-permit.xml", "zxid-deny.xml", "fault.xml"} {
+	for _, n := range []string{"gums-permit.xml", "zxid-deny.xml", "fault.xml", "default-ns-permit.xml"} {
 		f.Add([]byte(fixture(f, n)))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

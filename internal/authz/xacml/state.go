@@ -112,6 +112,23 @@ func readDeadline(path string) (time.Time, bool) {
 	return time.Unix(0, n), true
 }
 
+// all reports whether every endpoint carries an unexpired mark. Unlike
+// isDown it never claims a probe: it only lets a call skip the queue for
+// the cache when no endpoint could answer anyway.
+func (d *downMarks) all(eps []string) bool {
+	if d == nil {
+		return false
+	}
+	now := d.now()
+	for _, ep := range eps {
+		until, ok := readDeadline(d.path(ep))
+		if !ok || !now.Before(until) {
+			return false
+		}
+	}
+	return true
+}
+
 // isDown reports whether ep must be skipped now.
 func (d *downMarks) isDown(ep string) bool {
 	if d == nil {

@@ -27,6 +27,24 @@ const (
 // .namespaces and .signing_policy are policy files).
 var caFileName = regexp.MustCompile(`^[0-9a-f]{8}\.[0-9]+$`)
 
+// CheckCAPath cheaply checks that dir is a readable directory holding at
+// least one file named like a CA of the hash layout, so that a wrong -capath
+// is reported when the configuration is read; LoadCAPath parses it later.
+func CheckCAPath(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return failure.Wrap(failure.System, ReasonCAPath, dir, err).
+			WithHint("set -capath to the CA directory (the IGTF CA packages fill it)")
+	}
+	for _, e := range entries {
+		if caFileName.MatchString(e.Name()) {
+			return nil
+		}
+	}
+	return failure.New(failure.System, ReasonCAPath, dir, "no CA certificates (*.0 files)").
+		WithHint("install the IGTF CA bundle or point -capath at the CA directory")
+}
+
 // LoadCAPath reads the CA certificates of an OpenSSL hash directory such as
 // /etc/grid-security/certificates.
 func LoadCAPath(dir string) (*x509.CertPool, error) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glexec-ng/glexec/integration/xacmlserver"
 	"github.com/glexec-ng/glexec/internal/authz/xacml"
 	"github.com/glexec-ng/glexec/internal/failure"
 )
@@ -49,13 +50,24 @@ func runLoad(r *rig, n, conc int, extra ...string) loadResult {
 		})
 	}
 	wg.Wait()
-	res := loadResult{calls: n, wall: time.Since(start), reached: r.srv.Requests.Load() - before,
+	return summarize(time.Since(start), r.srv.Requests.Load()-before, lat, func(i int) (failure.Reason, failure.Class) {
+		return failure.ReasonOf(errs[i]), failure.ClassOf(errs[i])
+	}, func(i int) bool { return errs[i] != nil })
+}
+
+// summarize counts the failures (failed(i)) by reason and class and takes
+// the latency percentiles; lat is sorted in place.
+func summarize(wall time.Duration, reached int64, lat []time.Duration,
+	why func(i int) (failure.Reason, failure.Class), failed func(i int) bool) loadResult {
+	n := len(lat)
+	res := loadResult{calls: n, wall: wall, reached: reached,
 		reasons: map[failure.Reason]int{}, classes: map[failure.Class]int{}}
-	for _, err := range errs {
-		if err != nil {
+	for i := range n {
+		if failed(i) {
+			reason, class := why(i)
 			res.failures++
-			res.reasons[failure.ReasonOf(err)]++
-			res.classes[failure.ClassOf(err)]++
+			res.reasons[reason]++
+			res.classes[class]++
 		}
 	}
 	slices.Sort(lat)
@@ -126,14 +138,30 @@ func TestLoad(t *testing.T) {
 
 // BenchmarkMap measures one glexec --map worth of plugin work: configure
 // and run, answered from the node cache (warm) or by the service over a
-// fresh TLS connection (cold).
+// fresh TLS connection (cold), with the rig's one CA or an IGTF-sized CA
+// directory of 150.
 func BenchmarkMap(b *testing.B) {
 	for _, c := range []struct {
 		name  string
+		cas   int
 		extra []string
-	}{{"warm", nil}, {"cold", []string{"--cache-ttl", "0"}}} {
+	}{
+		{"warm", 1, nil},
+		{"cold", 1, []string{"--cache-ttl", "0"}},
+		{"warm-150CAs", 150, nil},
+		{"cold-150CAs", 150, []string{"--cache-ttl", "0"}},
+	} {
 		b.Run(c.name, func(b *testing.B) {
 			r := newRig(b)
+			for range c.cas - 1 {
+				other, err := xacmlserver.NewPKI()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := other.WriteCADir(r.capath); err != nil {
+					b.Fatal(err)
+				}
+			}
 			if _, err := r.run(endpoint(r.srv), request(aliceDN), c.extra...); err != nil {
 				b.Fatal(err)
 			}

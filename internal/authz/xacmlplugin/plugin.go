@@ -8,6 +8,7 @@ package xacmlplugin
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -177,8 +178,7 @@ func NewSCASClient(args []string, env *policy.Env) (policy.Plugin, error) {
 		return nil, bad("no -endpoint given")
 	}
 	capath, p.certFile, p.keyFile = p.resolve(capath), p.resolve(p.certFile), p.resolve(p.keyFile)
-	pool, err := xacml.LoadCAPath(capath)
-	if err != nil {
+	if err := xacml.CheckCAPath(capath); err != nil {
 		p.log.Errorf("lcmaps_plugin_scas_client-plugin_initialize(): cannot use CA directory %s: %v", capath, err)
 		return nil, err
 	}
@@ -190,9 +190,10 @@ func NewSCASClient(args []string, env *policy.Env) (policy.Plugin, error) {
 	if now == nil {
 		now = time.Now
 	}
+	var err error
 	p.client, err = xacml.NewClient(xacml.Config{
 		Endpoints:        p.endpoints,
-		RootCAs:          pool,
+		RootCAs:          func() (*x509.CertPool, error) { return xacml.LoadCAPath(capath) },
 		ExpectedHostname: override,
 		Timeout:          timeout,
 		ConnectTimeout:   connect,
@@ -206,6 +207,14 @@ func NewSCASClient(args []string, env *policy.Env) (policy.Plugin, error) {
 		return nil, bad("%v", err)
 	}
 	return p, nil
+}
+
+// accounts is the node's password and group database.
+func (p *plugin) accounts() *accounts.DB {
+	if p.env.Accounts != nil {
+		return p.env.Accounts
+	}
+	return accounts.System
 }
 
 // resolve makes a relative file name absolute the way LCMAPS does for a
@@ -298,10 +307,7 @@ func (p *plugin) Verify(req *policy.Request, cd *policy.CredData) error {
 		uid := got.UIDs[0]
 		want := req.RequestedUID
 		if req.RequestedUser != "" {
-			db := p.env.Accounts
-			if db == nil {
-				db = accounts.System
-			}
+			db := p.accounts()
 			u, err := db.LookupUser(req.RequestedUser)
 			if err != nil {
 				return failure.Wrap(failure.Client, ReasonVerifyMismatch, req.RequestedUser, err)
@@ -329,10 +335,7 @@ func (p *plugin) Verify(req *policy.Request, cd *policy.CredData) error {
 // apply resolves the obligations against this node's accounts and records
 // uid, primary gid and secondary gids.
 func (p *plugin) apply(m *xacml.Mapping, endpoint string, cd *policy.CredData) error {
-	db := p.env.Accounts
-	if db == nil {
-		db = accounts.System
-	}
+	db := p.accounts()
 	var u accounts.User
 	var err error
 	switch {
@@ -405,10 +408,7 @@ func (p *plugin) checkOwner() error {
 	if p.certOwner == "" {
 		return nil
 	}
-	db := p.env.Accounts
-	if db == nil {
-		db = accounts.System
-	}
+	db := p.accounts()
 	u, err := db.LookupUser(p.certOwner)
 	if err != nil {
 		return failure.Wrap(failure.System, ReasonCertOwner, p.certOwner, err)

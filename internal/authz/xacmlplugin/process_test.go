@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -109,21 +108,12 @@ func runProcesses(t *testing.T, r *rig, n, conc int, extra ...string) loadResult
 		})
 	}
 	wg.Wait()
-	res := loadResult{calls: n, wall: time.Since(start), reached: r.srv.Requests.Load() - before,
-		reasons: map[failure.Reason]int{}, classes: map[failure.Class]int{}}
-	for _, c := range results {
-		if c.Reason != "" {
-			res.failures++
-			res.reasons[failure.Reason(c.Reason)]++
-			res.classes[failure.Class(c.Class)]++
-		} else if c.UID != 40001 {
-			res.failures++
-			res.reasons["wrong-uid"]++
+	return summarize(time.Since(start), r.srv.Requests.Load()-before, lat, func(i int) (failure.Reason, failure.Class) {
+		if results[i].Reason == "" {
+			return "wrong-uid", failure.Authz
 		}
-	}
-	slices.Sort(lat)
-	res.p50, res.p99, res.max = lat[n/2], lat[n*99/100], lat[n-1]
-	return res
+		return failure.Reason(results[i].Reason), failure.Class(results[i].Class)
+	}, func(i int) bool { return results[i].Reason != "" || results[i].UID != 40001 })
 }
 
 // TestProcesses runs the mapping as separate processes, as glexec --map

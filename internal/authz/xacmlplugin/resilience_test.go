@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/glexec-ng/glexec/integration/xacmlserver"
+	"github.com/glexec-ng/glexec/internal/authz/policy"
 	"github.com/glexec-ng/glexec/internal/authz/xacml"
 	"github.com/glexec-ng/glexec/internal/failure"
 )
@@ -178,12 +179,12 @@ func TestRetryTransient(t *testing.T) {
 func TestDownMarkFailsFast(t *testing.T) {
 	r := newRig(t)
 	r.srv.Delay.Store(int64(time.Minute))
-	args := []string{"--timeout", "1", "--cache-ttl", "0", "--down-ttl", "30"}
+	args := []string{"--timeout", "2", "--cache-ttl", "0", "--down-ttl", "30"}
 	start := time.Now()
 	_, err := r.run(endpoint(r.srv), request(aliceDN), args...)
 	wantFailure(t, err, xacml.ReasonTimeout, failure.Authz)
-	if d := time.Since(start); d < time.Second || d > 2*time.Second {
-		t.Errorf("first call took %s, want about the 1s timeout", d)
+	if d := time.Since(start); d < 2*time.Second || d > 3*time.Second {
+		t.Errorf("first call took %s, want about the 2s timeout", d)
 	}
 	burst := func() (maxTook time.Duration, reasons map[failure.Reason]int) {
 		var mu sync.Mutex
@@ -191,8 +192,9 @@ func TestDownMarkFailsFast(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 64 {
 			wg.Go(func() {
+				p := r.mustPlugin(endpoint(r.srv), args...)
 				start := time.Now()
-				_, err := r.run(endpoint(r.srv), request(aliceDN), args...)
+				err := p.Run(request(aliceDN), &policy.CredData{})
 				took := time.Since(start)
 				mu.Lock()
 				defer mu.Unlock()
@@ -210,7 +212,7 @@ func TestDownMarkFailsFast(t *testing.T) {
 	if reasons[xacml.ReasonEndpointDown] != 64 || r.srv.Requests.Load() != before {
 		t.Fatalf("reasons %v, %d new requests; want 64 endpoint-down and none", reasons, r.srv.Requests.Load()-before)
 	}
-	if took > 500*time.Millisecond {
+	if took > time.Second { // half the timeout; typically a few ms
 		t.Errorf("slowest fail-fast call took %s", took)
 	}
 	t.Logf("64 calls failed fast, slowest %s", took)
@@ -229,35 +231,46 @@ func TestDownMarkFailsFast(t *testing.T) {
 // send one request; the others wait for its answer in the node cache. When
 // the one request fails, the others ask for themselves instead of queueing.
 func TestColdBurstAsksOnce(t *testing.T) {
-	burst := func(r *rig) (failed int) {
+	// burst returns how many of 64 concurrent calls failed and the
+	// longest evaluation (configuring the plugin not counted).
+	burst := func(r *rig) (failed int, slowest time.Duration) {
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		for range 64 {
 			wg.Go(func() {
-				if _, err := r.run(endpoint(r.srv), request(aliceDN)); err != nil {
-					mu.Lock()
+				p := r.mustPlugin(endpoint(r.srv))
+				start := time.Now()
+				err := p.Run(request(aliceDN), &policy.CredData{})
+				took := time.Since(start)
+				mu.Lock()
+				defer mu.Unlock()
+				slowest = max(slowest, took)
+				if err != nil {
 					failed++
-					mu.Unlock()
 				}
 			})
 		}
 		wg.Wait()
-		return failed
+		return failed, slowest
 	}
 	r := newRig(t)
 	r.srv.Delay.Store(int64(300 * time.Millisecond))
-	if failed := burst(r); failed != 0 || r.srv.Requests.Load() != 1 {
+	if failed, _ := burst(r); failed != 0 || r.srv.Requests.Load() != 1 {
 		t.Errorf("%d failed, %d requests reached the service; want 0 and 1", failed, r.srv.Requests.Load())
 	}
 
 	r = newRig(t)
 	r.srv.Delay.Store(int64(300 * time.Millisecond))
 	r.srv.Indeterminate.Store(true)
-	start := time.Now()
-	if failed := burst(r); failed != 64 {
+	failed, slowest := burst(r)
+	if failed != 64 {
 		t.Errorf("%d of 64 failed with an Indeterminate service", failed)
 	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("followers queued behind the failing leader: %s", d)
+	// A follower waits for one leader at most, then asks itself: about
+	// two service delays plus 64 handshakes of CPU, far from the 19 s a
+	// queue of 64 leaders would take (the margin is for loaded machines
+	// and -race).
+	if slowest > 6*time.Second {
+		t.Errorf("followers queued behind failing leaders: slowest call %s", slowest)
 	}
 }
