@@ -115,6 +115,21 @@ var parseCases = []parseCase{
 	{name: "empty path, blank line", src: "path = \n\n" + good + "p:\ngood -> bad\n", want: []string{
 		"F:3: [info] Empty value assigned to path: ignoring this line.",
 	}},
+	{name: "empty path after a path", src: "path = /usr/lib/lcmaps\npath =\n" + good + "p:\ngood -> bad\n", want: []string{
+		"F:3: [info] Empty value assigned to path: ignoring this line.",
+		"F:3: [warning] path already defined as /usr/lib/lcmaps in line: 1; ignoring this instance.",
+	}},
+	{name: "negated rule line is its state's", src: good + "p: ~\nbad -> a\n~bad -> good\n", reason: ReasonInvalid, want: []string{
+		"F:4: [error] State 'bad' is already in use. See line 3.\n",
+	}},
+	{name: "quote on a last line without newline", src: good + "y = \"unbalanced", reason: ReasonInvalid, want: []string{
+		"F:2: [warning] unrecognized token '\"'.",
+		"F:2: [error] syntax error",
+	}},
+	{name: "comment on a last line without newline", src: good + "p:\ngood -> bad\n# end", reason: ReasonInvalid, want: []string{
+		"F:4: [warning] unrecognized token '#'.",
+		"F:4: [error] syntax error",
+	}},
 	{name: "two path values", src: "path = /x /y\na = \"x\"\np:\na -> b\n", reason: ReasonInvalid, want: []string{
 		"F:1: [error] Config file contains no policy rules.",
 		"F:1: [error] syntax error",

@@ -37,7 +37,7 @@ type Rule struct {
 	True    string // "" for a ~ rule
 	False   string // "" when absent
 	Negated bool   // written as ~State -> False
-	Line    int    // line of the rule's first token
+	Line    int    // line of the rule's state term
 }
 
 // String renders the rule as LCMAPS does in its messages: a space or `~`

@@ -73,7 +73,16 @@ func TestDifferential(t *testing.T) {
 	pem := lcmapsoracle.MakeProxy(t, t.TempDir())
 	for i, src := range differentialInputs() {
 		_, diags, _ := Parse("F", []byte(src))
-		want := render(diags)
+		var want []string
+		for _, d := range render(diags) {
+			// LCMAPS's log turns control characters into '?'.
+			want = append(want, strings.Map(func(r rune) rune {
+				if r < ' ' && r != '\n' {
+					return '?'
+				}
+				return r
+			}, d))
+		}
 		got := oracleDiagnostics(t, pem, src)
 		if !reflect.DeepEqual(got, want) && (len(got) > 0 || len(want) > 0) {
 			t.Errorf("input %d %q:\nliblcmaps %q\nours      %q", i, src, got, want)
