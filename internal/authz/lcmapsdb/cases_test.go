@@ -180,6 +180,25 @@ var parseCases = []parseCase{
 		"F:2: [error] loop detected on variable 'b'; b = a",
 		"F:2: [error] see also line: 1  a = b",
 	}},
+	{name: "variable pointing to a state", src: `x = "a"` + "\np:\nx -> a\n", want: []string{
+		"F:1: [warning] Variable x points to state a. This is considered dangerous.",
+	}},
+	{name: "variable pointing to a substituted state", src: `y = "m"` + "\n" + `x = "m"` + "\np:\nx -> y\n", want: []string{
+		"F:1: [warning] Variable y points to state m. This is considered dangerous.",
+	}},
+	{name: "pointing to a state of an earlier rule", src: good + "bad = \"lcmaps_dummy_bad.mod\"\np:\ngood -> lcmaps_dummy_bad.mod\nbad -> good\n", want: []string{
+		"F:5: [warning] rule is not part of the chain.",
+		"F:2: [warning] Variable bad points to state lcmaps_dummy_bad.mod. This is considered dangerous.",
+	}},
+	{name: "later rules do not count", src: `x = "a"` + "\np:\nc -> x\n d -> a\n", want: []string{
+		"F:4: [warning] rule is not part of the chain.",
+	}},
+	{name: "alias chain marks its variables", src: `x = "a"` + "\nz = x\np:\nc -> z\nx -> a\n", want: []string{
+		"F:5: [warning] rule is not part of the chain.",
+	}},
+	{name: "pointing to a later rule of the chain", src: `x = "lcmaps_dummy_good.mod"` + "\n" + `y = "lcmaps_dummy_bad.mod"` + "\np:\nx -> y\n~y -> lcmaps_dummy_good.mod\n", want: []string{
+		"F:1: [warning] Variable x points to state lcmaps_dummy_good.mod. This is considered dangerous.",
+	}},
 	{name: "duplicate ends alias check", src: "a = b\nb = c\nc = \"q\"\nd = c\nc = a\np:\na -> x\n", reason: ReasonInvalid, want: []string{
 		"F:5: [error] variable 'c' already defined at line 3; ",
 		"F:5: [error] previous value: 'q'.",

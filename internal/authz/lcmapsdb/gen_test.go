@@ -32,6 +32,7 @@ func differentialInputs() []string {
 		`w = "a" "b\"c\"" "d"`,
 		`v = x y`,
 		`u = "x" = "y"`,
+		`m = "a"`, `n = "a"`, `al2 = al`, `k = "lcmaps_dummy_good.mod"`,
 	}
 	rules := []string{
 		"good -> bad", "bad -> good | good", "~bad -> good", "good -> bad | x",
@@ -39,7 +40,7 @@ func differentialInputs() []string {
 		"good ->", "-> bad", "good -> \"s\"", "good - > bad", "good -> bad ;",
 		"p -> good", "good -> p", "# only a comment", "",
 		"a->b|c", "good->bad", "~~a -> b", "a -> b | c | d", "a -> b -> c",
-		"a\t->\tb", "x.mod -> /abs/y.mod", "good -> bad\r", "a -> b # c -> d",
+		"a\t->\tb", "m -> a", "a -> n", "al2 -> m", "k -> good", "n -> k | al", "x.mod -> /abs/y.mod", "good -> bad\r", "a -> b # c -> d",
 	}
 	labels := []string{"p:", "q:", "  p:", "p: good -> bad", "x p:", "p :", "\tq:", "1.x/y:", "p::", "p:q:", "#p:", "p: ~"}
 	var out []string

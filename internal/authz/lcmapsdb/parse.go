@@ -68,6 +68,7 @@ func Parse(file string, src []byte) (*DB, []Diagnostic, error) {
 		if p.limit != nil {
 			return nil, p.diags, p.limit
 		}
+		p.reduce()
 	}
 	if p.errors > 0 {
 		first := ""

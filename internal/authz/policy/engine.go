@@ -135,7 +135,8 @@ func New(db *lcmapsdb.DB, reg Registry, env *Env) (*Engine, error) {
 		pol := &db.Policies[i]
 		c := &compiled{pol: pol, index: make(map[string]int, len(pol.Rules))}
 		for _, r := range pol.Rules {
-			s := step{rule: r, state: e.plugin(r.State), onOK: e.plugin(r.True), onErr: e.plugin(r.False)}
+			s := step{rule: r, state: e.plugin(r.Plugins[lcmapsdb.StateTerm]),
+				onOK: e.plugin(r.Plugins[lcmapsdb.TrueTerm]), onErr: e.plugin(r.Plugins[lcmapsdb.FalseTerm])}
 			if _, dup := c.index[s.state.Spec]; !dup {
 				c.index[s.state.Spec] = len(c.rules)
 			}
@@ -146,11 +147,10 @@ func New(db *lcmapsdb.DB, reg Registry, env *Env) (*Engine, error) {
 	return e, nil
 }
 
-func (e *Engine) plugin(term string) *PluginInfo {
-	if term == "" {
+func (e *Engine) plugin(spec string) *PluginInfo {
+	if spec == "" {
 		return nil
 	}
-	spec, _ := e.db.Resolve(term)
 	return e.bySpec[spec]
 }
 
