@@ -227,3 +227,41 @@ posix = "lcmaps_posix_enf.mod" "-maxuid 1" "-maxpgid 1" "-maxsgid 32"
 		})
 	}
 }
+
+// TestInitAgainstLCMAPS compares everything logged at LOG_ERR while
+// loading a configuration (lcmapsdb.Load, then New) with what liblcmaps
+// logs initialising the same file.
+func TestInitAgainstLCMAPS(t *testing.T) {
+	pem := lcmapsoracle.MakeProxy(t, t.TempDir())
+	tests := map[string]string{
+		"tracking commented out": "verifyproxy = \"lcmaps_dummy_good.mod\"\n#glexectracking = \"lcmaps_glexec_tracking.mod\"\nglexec:\nverifyproxy -> glexectracking\n",
+		"module twice":           "x = \"lcmaps_dummy_good.mod\" \"--dummy-uid 1 --dummy-gid 1\"\ny = \"lcmaps_dummy_good.mod --dummy-uid 2 --dummy-gid 2\"\nb = \"lcmaps_dummy_bad.mod\"\np:\nb -> x | y\n",
+		"points to a state":      "x = \"lcmaps_dummy_good.mod\"\ny = \"lcmaps_dummy_bad.mod\"\np:\nx -> y\n~y -> lcmaps_dummy_good.mod\n",
+		"unused policy":          "g = \"lcmaps_dummy_good.mod\"\nused:\ng -> lcmaps_dummy_bad.mod\nunused:\ng -> nosuch\n",
+		"usable with warning":    "g = \"lcmaps_dummy_good.mod\"\np:\ng -> lcmaps_dummy_bad.mod\nx -> lcmaps_dummy_bad.mod\n",
+	}
+	for name, src := range tests {
+		t.Run(name, func(t *testing.T) {
+			dbFile := filepath.Join(t.TempDir(), "lcmaps.db")
+			os.WriteFile(dbFile, []byte(src), 0o644)
+			want := lcmapsoracle.Run(t, lcmapsoracle.Config{DB: dbFile, PEM: pem, Level: 1}).Messages("LOG_ERR")
+
+			env, ln := lcmapsLog(t)
+			reg := standIns()
+			if db, err := lcmapsdb.Load(dbFile, env.Log.LCMAPS()); err == nil {
+				New(db, reg, env)
+			}
+			// The listener gets every priority; keep what liblcmaps
+			// logged at LOG_ERR (its debug "initializing" lines aside).
+			var errs []string
+			for _, m := range texts(t, env, ln) {
+				if !strings.HasPrefix(m, "lcmaps.mod-lcmaps_startPluginManager(): initializing") {
+					errs = append(errs, m)
+				}
+			}
+			if !reflect.DeepEqual(errs, want) {
+				t.Errorf("logged\n %q\nliblcmaps\n %q", errs, want)
+			}
+		})
+	}
+}
