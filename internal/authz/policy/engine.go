@@ -225,7 +225,9 @@ func (e *Engine) LastTrace() *Trace {
 // which must have exactly one uid and at least one primary gid.
 //
 // On success the credential data's resources (a tracking gid lease) pass
-// to the returned account; on failure they are released.
+// to the returned account; on failure they are released. The account's
+// name, home and shell come from env.Accounts; without one (tests) they
+// stay empty.
 func (e *Engine) Run(req *Request, policies []string) (*authz.Account, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
