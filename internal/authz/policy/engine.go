@@ -39,6 +39,9 @@ const (
 	// ReasonNoVerify: verification mode reached a plugin that cannot
 	// verify an existing mapping.
 	ReasonNoVerify failure.Reason = "plugin-no-verify"
+	// ReasonVerifyMismatch: in verification mode the policy confirmed an
+	// account other than the one requested.
+	ReasonVerifyMismatch failure.Reason = "verify-mismatch"
 	// ReasonUnknownAccount: the mapped uid has no passwd entry.
 	ReasonUnknownAccount failure.Reason = "unknown-account"
 )
@@ -278,6 +281,9 @@ func (e *Engine) run(req *Request, names []string, tr *Trace) (*authz.Account, e
 		return nil, e.failed(lastStep, lastErr)
 	}
 	acct, err := e.account(cd, tr.Policy)
+	if err == nil && req.Mode == VerifyAccount {
+		err = verified(req, acct)
+	}
 	if err != nil {
 		cd.Reset()
 		l.Errorf("LCMAPS failed to do mapping and return account information")
@@ -397,6 +403,22 @@ func (e *Engine) failed(st *Step, err error) error {
 		fe.Class, fe.Reason = pe.Class, pe.Reason
 	}
 	return fe
+}
+
+// verified checks, in verification mode, that the policy confirmed the
+// account that was asked for. LCMAPS leaves this to its plugins; the engine
+// checks it again so that a plugin confirming some other account cannot
+// pass.
+func verified(req *Request, acct *authz.Account) error {
+	switch {
+	case req.RequestedUID > 0 && acct.UID != req.RequestedUID:
+		return failure.New(failure.Authz, ReasonVerifyMismatch, "policy "+acct.Policy,
+			fmt.Sprintf("verified uid %d, requested %d", acct.UID, req.RequestedUID))
+	case req.RequestedUser != "" && acct.User != "" && acct.User != req.RequestedUser:
+		return failure.New(failure.Authz, ReasonVerifyMismatch, "policy "+acct.Policy,
+			fmt.Sprintf("verified account %s, requested %s", acct.User, req.RequestedUser))
+	}
+	return nil
 }
 
 // account checks the credential data of a successful policy and turns it
