@@ -185,6 +185,33 @@ func (e *Engine) TuneValidation(opts *authz.ValidateOptions) {
 	}
 }
 
+// RuleInfo is a rule with the plugins its terms resolved to (nil for an
+// absent branch).
+type RuleInfo struct {
+	lcmapsdb.Rule
+	StatePlugin, TruePlugin, FalsePlugin *PluginInfo
+}
+
+// PolicyInfo is a policy as the engine will run it.
+type PolicyInfo struct {
+	Name  string
+	Line  int
+	Rules []RuleInfo
+}
+
+// Policies describes every policy in file order, for glexec --check.
+func (e *Engine) Policies() []PolicyInfo {
+	out := make([]PolicyInfo, 0, len(e.policies))
+	for _, c := range e.policies {
+		p := PolicyInfo{Name: c.pol.Name, Line: c.pol.Line}
+		for _, s := range c.rules {
+			p.Rules = append(p.Rules, RuleInfo{Rule: s.rule, StatePlugin: s.state, TruePlugin: s.onOK, FalsePlugin: s.onErr})
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
 // Step is one plugin run of an evaluation.
 type Step struct {
 	Policy     string

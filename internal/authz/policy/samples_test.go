@@ -57,6 +57,17 @@ func TestSampleConfigurations(t *testing.T) {
 			if len(args) != len(reg) {
 				t.Errorf("initialised %d of %d plugins", len(args), len(reg))
 			}
+			for _, p := range e.Policies() {
+				pol, _ := db.Policy(p.Name)
+				if p.Line != pol.Line || len(p.Rules) != len(pol.Rules) {
+					t.Errorf("policy info %+v", p)
+				}
+				for _, r := range p.Rules {
+					if r.StatePlugin == nil || r.StatePlugin.Plugin == nil || (r.True != "") != (r.TruePlugin != nil) || (r.False != "") != (r.FalsePlugin != nil) {
+						t.Errorf("rule info %+v", r)
+					}
+				}
+			}
 			acct, err := e.Run(&Request{Cred: &authz.Credential{DN: "/CN=x"}}, []string{tc.policy})
 			if err != nil {
 				t.Fatal(err)
