@@ -115,6 +115,21 @@ var parseCases = []parseCase{
 	{name: "empty path, blank line", src: "path = \n\n" + good + "p:\ngood -> bad\n", want: []string{
 		"F:3: [info] Empty value assigned to path: ignoring this line.",
 	}},
+	{name: "empty path after a path", src: "path = /usr/lib/lcmaps\npath =\n" + good + "p:\ngood -> bad\n", want: []string{
+		"F:3: [info] Empty value assigned to path: ignoring this line.",
+		"F:3: [warning] path already defined as /usr/lib/lcmaps in line: 1; ignoring this instance.",
+	}},
+	{name: "negated rule line is its state's", src: good + "p: ~\nbad -> a\n~bad -> good\n", reason: ReasonInvalid, want: []string{
+		"F:4: [error] State 'bad' is already in use. See line 3.\n",
+	}},
+	{name: "quote on a last line without newline", src: good + "y = \"unbalanced", reason: ReasonInvalid, want: []string{
+		"F:2: [warning] unrecognized token '\"'.",
+		"F:2: [error] syntax error",
+	}},
+	{name: "comment on a last line without newline", src: good + "p:\ngood -> bad\n# end", reason: ReasonInvalid, want: []string{
+		"F:4: [warning] unrecognized token '#'.",
+		"F:4: [error] syntax error",
+	}},
 	{name: "two path values", src: "path = /x /y\na = \"x\"\np:\na -> b\n", reason: ReasonInvalid, want: []string{
 		"F:1: [error] Config file contains no policy rules.",
 		"F:1: [error] syntax error",
@@ -164,6 +179,25 @@ var parseCases = []parseCase{
 	{name: "alias loop of two", src: "a = b\nb = a\n\n\np:\na -> x\n", reason: ReasonInvalid, want: []string{
 		"F:2: [error] loop detected on variable 'b'; b = a",
 		"F:2: [error] see also line: 1  a = b",
+	}},
+	{name: "variable pointing to a state", src: `x = "a"` + "\np:\nx -> a\n", want: []string{
+		"F:1: [warning] Variable x points to state a. This is considered dangerous.",
+	}},
+	{name: "variable pointing to a substituted state", src: `y = "m"` + "\n" + `x = "m"` + "\np:\nx -> y\n", want: []string{
+		"F:1: [warning] Variable y points to state m. This is considered dangerous.",
+	}},
+	{name: "pointing to a state of an earlier rule", src: good + "bad = \"lcmaps_dummy_bad.mod\"\np:\ngood -> lcmaps_dummy_bad.mod\nbad -> good\n", want: []string{
+		"F:5: [warning] rule is not part of the chain.",
+		"F:2: [warning] Variable bad points to state lcmaps_dummy_bad.mod. This is considered dangerous.",
+	}},
+	{name: "later rules do not count", src: `x = "a"` + "\np:\nc -> x\n d -> a\n", want: []string{
+		"F:4: [warning] rule is not part of the chain.",
+	}},
+	{name: "alias chain marks its variables", src: `x = "a"` + "\nz = x\np:\nc -> z\nx -> a\n", want: []string{
+		"F:5: [warning] rule is not part of the chain.",
+	}},
+	{name: "pointing to a later rule of the chain", src: `x = "lcmaps_dummy_good.mod"` + "\n" + `y = "lcmaps_dummy_bad.mod"` + "\np:\nx -> y\n~y -> lcmaps_dummy_good.mod\n", want: []string{
+		"F:1: [warning] Variable x points to state lcmaps_dummy_good.mod. This is considered dangerous.",
 	}},
 	{name: "duplicate ends alias check", src: "a = b\nb = c\nc = \"q\"\nd = c\nc = a\np:\na -> x\n", reason: ReasonInvalid, want: []string{
 		"F:5: [error] variable 'c' already defined at line 3; ",

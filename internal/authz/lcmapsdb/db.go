@@ -37,8 +37,20 @@ type Rule struct {
 	True    string // "" for a ~ rule
 	False   string // "" when absent
 	Negated bool   // written as ~State -> False
-	Line    int    // line of the rule's first token
+	Line    int    // line of the rule's state term
+
+	// Plugins are State, True and False after LCMAPS's variable
+	// substitution: the plugin strings "module args" the rule runs ("" for
+	// an absent branch). See reduce.
+	Plugins [3]string
 }
+
+// The indexes of Rule.Plugins.
+const (
+	StateTerm = iota
+	TrueTerm
+	FalseTerm
+)
 
 // String renders the rule as LCMAPS does in its messages: a space or `~`
 // before the state, then ` -> true`, then ` | false` when present.
@@ -146,17 +158,14 @@ func (db *DB) Plugins() ([]PluginDef, error) {
 	seen := map[string]bool{}
 	for _, p := range db.Policies {
 		for _, r := range p.Rules {
-			for _, term := range []string{r.State, r.True, r.False} {
-				if term == "" {
-					continue
-				}
-				spec, v := db.Resolve(term)
-				if seen[spec] {
+			for f, term := range []string{r.State, r.True, r.False} {
+				spec := r.Plugins[f]
+				if term == "" || seen[spec] {
 					continue
 				}
 				seen[spec] = true
 				d := PluginDef{Spec: spec, Name: term, Line: r.Line}
-				if v != nil {
+				if resolved, v := db.Resolve(term); v != nil && resolved == spec {
 					d.Line = v.Line
 				}
 				d.Module, d.ArgLine, _ = strings.Cut(spec, " ")

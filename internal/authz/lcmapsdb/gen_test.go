@@ -25,16 +25,26 @@ func differentialInputs() []string {
 		`z = ;`,
 		`# comment`,
 		``,
+		`path = "/usr/lib"`,
+		`path = /a-b/c`,
+		"path\t=\t/x # c",
+		"t = \"a\"\r",
+		`w = "a" "b\"c\"" "d"`,
+		`v = x y`,
+		`u = "x" = "y"`,
+		`m = "a"`, `n = "a"`, `al2 = al`, `k = "lcmaps_dummy_good.mod"`,
 	}
 	rules := []string{
 		"good -> bad", "bad -> good | good", "~bad -> good", "good -> bad | x",
 		"a -> b", "b -> c", "c -> a", "bad -> a", "al -> bad", "~a -> b",
 		"good ->", "-> bad", "good -> \"s\"", "good - > bad", "good -> bad ;",
 		"p -> good", "good -> p", "# only a comment", "",
+		"a->b|c", "good->bad", "~~a -> b", "a -> b | c | d", "a -> b -> c",
+		"a\t->\tb", "m -> a", "a -> n", "al2 -> m", "k -> good", "n -> k | al", "x.mod -> /abs/y.mod", "good -> bad\r", "a -> b # c -> d",
 	}
-	labels := []string{"p:", "q:", "  p:", "p: good -> bad", "x p:", "p :"}
+	labels := []string{"p:", "q:", "  p:", "p: good -> bad", "x p:", "p :", "\tq:", "1.x/y:", "p::", "p:q:", "#p:", "p: ~"}
 	var out []string
-	for range 150 {
+	for range 250 {
 		var b strings.Builder
 		for range r.IntN(4) {
 			b.WriteString(vars[r.IntN(len(vars))])
@@ -57,6 +67,9 @@ func differentialInputs() []string {
 		}
 		if r.IntN(5) == 0 {
 			b.WriteString(vars[r.IntN(len(vars))])
+		}
+		if r.IntN(6) == 0 {
+			b.WriteString("# trailing comment without newline")
 		}
 		out = append(out, b.String())
 	}

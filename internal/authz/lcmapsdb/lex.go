@@ -156,7 +156,8 @@ func (lx *lexer) str() token {
 	start := lx.pos + 1
 	end := -1
 	escaped := 0
-	for i := start; i < len(lx.src) && lx.src[i] != '\n'; i++ {
+	i := start
+	for ; i < len(lx.src) && lx.src[i] != '\n'; i++ {
 		if lx.src[i] != '"' {
 			continue
 		}
@@ -166,6 +167,13 @@ func (lx *lexer) str() token {
 		}
 		end = i
 		break
+	}
+	if end < 0 && i == len(lx.src) {
+		// LCMAPS's unbalanced-string pattern needs the newline; on the
+		// last line of a file without one the quote is a stray character.
+		lx.pos++
+		lx.diag(Warning, "unrecognized token '\"'.")
+		return token{kind: tBad, text: `"`, line: lx.line}
 	}
 	if end < 0 || escaped%2 == 1 {
 		lx.diag(Error, "Unbalanced quotes.")

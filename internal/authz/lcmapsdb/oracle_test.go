@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -13,19 +14,30 @@ import (
 // oracleDiagnostics runs the real liblcmaps on src and returns its parser
 // diagnostics with the file name replaced by "F".
 func oracleDiagnostics(t *testing.T, pem, src string) []string {
+	diags, _ := oracleRun(t, pem, src)
+	return diags
+}
+
+var initRE = regexp.MustCompile(`^lcmaps\.mod-lcmaps_startPluginManager\(\): initializing plugin (.*) \(db entry \d+\)$`)
+
+// oracleRun also returns the modules liblcmaps started to initialise, in
+// order (it stops at the first that fails).
+func oracleRun(t *testing.T, pem, src string) (diags, modules []string) {
 	t.Helper()
 	db := filepath.Join(t.TempDir(), "lcmaps.db")
 	if err := os.WriteFile(db, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := lcmapsoracle.Run(t, lcmapsoracle.Config{DB: db, PEM: pem, Level: 1})
-	var out []string
-	for _, m := range r.Messages("LOG_ERR") {
+	r := lcmapsoracle.Run(t, lcmapsoracle.Config{DB: db, PEM: pem, Level: 5})
+	for _, m := range r.Messages("LOG_DEBUG") {
 		if rest, ok := strings.CutPrefix(m, db+":"); ok {
-			out = append(out, "F:"+rest)
+			diags = append(diags, "F:"+rest)
+		}
+		if g := initRE.FindStringSubmatch(m); g != nil {
+			modules = append(modules, g[1])
 		}
 	}
-	return out
+	return diags, modules
 }
 
 // TestAgainstLCMAPS checks every expected diagnostic of the parser tables
@@ -72,11 +84,34 @@ func TestAgainstLCMAPS(t *testing.T) {
 func TestDifferential(t *testing.T) {
 	pem := lcmapsoracle.MakeProxy(t, t.TempDir())
 	for i, src := range differentialInputs() {
-		_, diags, _ := Parse("F", []byte(src))
-		want := render(diags)
-		got := oracleDiagnostics(t, pem, src)
+		db, diags, _ := Parse("F", []byte(src))
+		var want []string
+		for _, d := range render(diags) {
+			// LCMAPS's log turns control characters into '?'.
+			want = append(want, strings.Map(func(r rune) rune {
+				if r < ' ' && r != '\n' {
+					return '?'
+				}
+				return r
+			}, d))
+		}
+		got, modules := oracleRun(t, pem, src)
 		if !reflect.DeepEqual(got, want) && (len(got) > 0 || len(want) > 0) {
 			t.Errorf("input %d %q:\nliblcmaps %q\nours      %q", i, src, got, want)
+		}
+		if db == nil {
+			continue
+		}
+		defs, err := db.Plugins()
+		if err != nil {
+			continue
+		}
+		var ours []string
+		for _, d := range defs {
+			ours = append(ours, d.Module)
+		}
+		if len(modules) > len(ours) || !reflect.DeepEqual(ours[:len(modules)], modules) {
+			t.Errorf("input %d %q: liblcmaps initialises %q, we %q", i, src, modules, ours)
 		}
 	}
 }

@@ -68,6 +68,7 @@ func Parse(file string, src []byte) (*DB, []Diagnostic, error) {
 		if p.limit != nil {
 			return nil, p.diags, p.limit
 		}
+		p.reduce()
 	}
 	if p.errors > 0 {
 		first := ""
@@ -201,6 +202,9 @@ func (p *parser) variable() {
 			return
 		}
 		p.diag(Info, "Empty value assigned to path: ignoring this line.")
+		if p.db.PathLine != 0 {
+			p.diag(Warning, fmt.Sprintf("path already defined as %s in line: %d; ignoring this instance.", p.db.Path, p.db.PathLine))
+		}
 		return
 	}
 	name := p.take()
@@ -318,7 +322,7 @@ func (p *parser) rule(pol *Policy) {
 		if !ok {
 			return
 		}
-		r.State = st.text
+		r.State, r.Line = st.text, st.line
 	} else {
 		r.State = first.text
 	}

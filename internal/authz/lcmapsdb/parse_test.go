@@ -105,13 +105,15 @@ second: verifyproxy -> lcmaps_dummy_good.mod
 	if !reflect.DeepEqual(db.Variables, wantVars) {
 		t.Errorf("variables\n got %+v\nwant %+v", db.Variables, wantVars)
 	}
+	vp, lac, gd, bd := wantVars[0].Value, wantVars[1].Value, wantVars[2].Value, wantVars[3].Value
 	wantPolicies := []Policy{
 		{Name: "glexec", Line: 12, Rules: []Rule{
-			{State: "verifyproxy", True: "mapping", Line: 13},
-			{State: "mapping", True: "good", False: "bad", Line: 14},
-			{State: "bad", False: "good", Negated: true, Line: 15},
+			{State: "verifyproxy", True: "mapping", Line: 13, Plugins: [3]string{vp, lac, ""}},
+			{State: "mapping", True: "good", False: "bad", Line: 14, Plugins: [3]string{lac, gd, bd}},
+			{State: "bad", False: "good", Negated: true, Line: 15, Plugins: [3]string{bd, "", gd}},
 		}},
-		{Name: "second", Line: 17, Rules: []Rule{{State: "verifyproxy", True: "lcmaps_dummy_good.mod", Line: 17}}},
+		{Name: "second", Line: 17, Rules: []Rule{{State: "verifyproxy", True: "lcmaps_dummy_good.mod", Line: 17,
+			Plugins: [3]string{vp, "lcmaps_dummy_good.mod", ""}}}},
 	}
 	if !reflect.DeepEqual(db.Policies, wantPolicies) {
 		t.Errorf("policies\n got %+v\nwant %+v", db.Policies, wantPolicies)

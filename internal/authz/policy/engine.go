@@ -39,6 +39,9 @@ const (
 	// ReasonNoVerify: verification mode reached a plugin that cannot
 	// verify an existing mapping.
 	ReasonNoVerify failure.Reason = "plugin-no-verify"
+	// ReasonVerifyMismatch: in verification mode the policy confirmed an
+	// account other than the one requested.
+	ReasonVerifyMismatch failure.Reason = "verify-mismatch"
 	// ReasonUnknownAccount: the mapped uid has no passwd entry.
 	ReasonUnknownAccount failure.Reason = "unknown-account"
 )
@@ -135,7 +138,8 @@ func New(db *lcmapsdb.DB, reg Registry, env *Env) (*Engine, error) {
 		pol := &db.Policies[i]
 		c := &compiled{pol: pol, index: make(map[string]int, len(pol.Rules))}
 		for _, r := range pol.Rules {
-			s := step{rule: r, state: e.plugin(r.State), onOK: e.plugin(r.True), onErr: e.plugin(r.False)}
+			s := step{rule: r, state: e.plugin(r.Plugins[lcmapsdb.StateTerm]),
+				onOK: e.plugin(r.Plugins[lcmapsdb.TrueTerm]), onErr: e.plugin(r.Plugins[lcmapsdb.FalseTerm])}
 			if _, dup := c.index[s.state.Spec]; !dup {
 				c.index[s.state.Spec] = len(c.rules)
 			}
@@ -146,11 +150,10 @@ func New(db *lcmapsdb.DB, reg Registry, env *Env) (*Engine, error) {
 	return e, nil
 }
 
-func (e *Engine) plugin(term string) *PluginInfo {
-	if term == "" {
+func (e *Engine) plugin(spec string) *PluginInfo {
+	if spec == "" {
 		return nil
 	}
-	spec, _ := e.db.Resolve(term)
 	return e.bySpec[spec]
 }
 
@@ -180,6 +183,33 @@ func (e *Engine) TuneValidation(opts *authz.ValidateOptions) {
 			t.TuneValidation(opts)
 		}
 	}
+}
+
+// RuleInfo is a rule with the plugins its terms resolved to (nil for an
+// absent branch).
+type RuleInfo struct {
+	lcmapsdb.Rule
+	StatePlugin, TruePlugin, FalsePlugin *PluginInfo
+}
+
+// PolicyInfo is a policy as the engine will run it.
+type PolicyInfo struct {
+	Name  string
+	Line  int
+	Rules []RuleInfo
+}
+
+// Policies describes every policy in file order, for glexec --check.
+func (e *Engine) Policies() []PolicyInfo {
+	out := make([]PolicyInfo, 0, len(e.policies))
+	for _, c := range e.policies {
+		p := PolicyInfo{Name: c.pol.Name, Line: c.pol.Line}
+		for _, s := range c.rules {
+			p.Rules = append(p.Rules, RuleInfo{Rule: s.rule, StatePlugin: s.state, TruePlugin: s.onOK, FalsePlugin: s.onErr})
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // Step is one plugin run of an evaluation.
@@ -225,7 +255,9 @@ func (e *Engine) LastTrace() *Trace {
 // which must have exactly one uid and at least one primary gid.
 //
 // On success the credential data's resources (a tracking gid lease) pass
-// to the returned account; on failure they are released.
+// to the returned account; on failure they are released. The account's
+// name, home and shell come from env.Accounts; without one (tests) they
+// stay empty.
 func (e *Engine) Run(req *Request, policies []string) (*authz.Account, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -276,6 +308,9 @@ func (e *Engine) run(req *Request, names []string, tr *Trace) (*authz.Account, e
 		return nil, e.failed(lastStep, lastErr)
 	}
 	acct, err := e.account(cd, tr.Policy)
+	if err == nil && req.Mode == VerifyAccount {
+		err = verified(req, acct)
+	}
 	if err != nil {
 		cd.Reset()
 		l.Errorf("LCMAPS failed to do mapping and return account information")
@@ -395,6 +430,22 @@ func (e *Engine) failed(st *Step, err error) error {
 		fe.Class, fe.Reason = pe.Class, pe.Reason
 	}
 	return fe
+}
+
+// verified checks, in verification mode, that the policy confirmed the
+// account that was asked for. LCMAPS leaves this to its plugins; the engine
+// checks it again so that a plugin confirming some other account cannot
+// pass.
+func verified(req *Request, acct *authz.Account) error {
+	switch {
+	case req.RequestedUID > 0 && acct.UID != req.RequestedUID:
+		return failure.New(failure.Authz, ReasonVerifyMismatch, "policy "+acct.Policy,
+			fmt.Sprintf("verified uid %d, requested %d", acct.UID, req.RequestedUID))
+	case req.RequestedUser != "" && acct.User != "" && acct.User != req.RequestedUser:
+		return failure.New(failure.Authz, ReasonVerifyMismatch, "policy "+acct.Policy,
+			fmt.Sprintf("verified account %s, requested %s", acct.User, req.RequestedUser))
+	}
+	return nil
 }
 
 // account checks the credential data of a successful policy and turns it

@@ -62,12 +62,18 @@ func TestStateMachine(t *testing.T) {
 		{name: "unclassified plugin error", policies: "p:\nok -> plain\n", runs: []string{"a", "g"}, class: failure.Authz, reason: ReasonNotMapped},
 		{name: "last policy's error wins", policies: "a1:\nbroken -> ok\na2:\nok -> no\n", runs: []string{"f", "a", "e"}, class: failure.Authz, reason: "fake-denied"},
 		{name: "literal module", policies: "p:\nok -> c.mod\n", runs: []string{"a", "c"}, uid: 100, pgids: []int{200}, sgids: []int{300}, policy: "p"},
-		{name: "alias loop after substitution", policies: "al = ok\np:\nok -> uidonly\nuidonly -> al\n", runs: []string{"a", "d", "a"}, class: failure.System, reason: ReasonPolicyLoop},
+		{name: "variable pointing to a state", policies: "al = ok\np:\nok -> uidonly\nuidonly -> al\n", class: failure.System, reason: ReasonPluginNotFound},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var runs []string
 			e, err := New(mustDB(t, defs+tc.policies), fakeRegistry(&runs, allModules...), nil)
+			if tc.reason == ReasonPluginNotFound {
+				if failure.ReasonOf(err) != tc.reason {
+					t.Fatalf("New: %v, want %s", err, tc.reason)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,5 +101,27 @@ func TestStateMachine(t *testing.T) {
 				t.Errorf("trace %+v", tr)
 			}
 		})
+	}
+}
+
+// TestLoopGuard runs a policy whose substituted rules loop, which
+// lcmapsdb's checks make impossible to write but a DB built by hand can
+// hold: the engine must stop instead of looping as LCMAPS would.
+func TestLoopGuard(t *testing.T) {
+	db := &lcmapsdb.DB{File: "lcmaps.db", Policies: []lcmapsdb.Policy{{Name: "p", Line: 1, Rules: []lcmapsdb.Rule{
+		{State: "a", True: "b", Line: 2, Plugins: [3]string{"a.mod", "b.mod", ""}},
+		{State: "b", True: "a", Line: 3, Plugins: [3]string{"b.mod", "a.mod", ""}},
+	}}}}
+	var runs []string
+	e, err := New(db, fakeRegistry(&runs, "a.mod", "b.mod"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Run(&Request{}, nil)
+	if failure.ReasonOf(err) != ReasonPolicyLoop || failure.ClassOf(err) != failure.System {
+		t.Fatalf("error %v, want %s", err, ReasonPolicyLoop)
+	}
+	if len(runs) != 3 {
+		t.Errorf("runs %v", runs)
 	}
 }

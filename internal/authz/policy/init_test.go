@@ -143,6 +143,12 @@ func TestTuneValidationAndVerify(t *testing.T) {
 	if !reflect.DeepEqual(runs, []string{"verify:v_a", "v_a"}) {
 		t.Errorf("runs %v", runs)
 	}
+	if _, err := e2.Run(&Request{Mode: VerifyAccount, RequestedUID: 5}, nil); err != nil {
+		t.Errorf("requested uid 5: %v", err)
+	}
+	if _, err := e2.Run(&Request{Mode: VerifyAccount, RequestedUID: 7}, nil); failure.ReasonOf(err) != ReasonVerifyMismatch {
+		t.Errorf("requested uid 7: %v, want %s", err, ReasonVerifyMismatch)
+	}
 }
 
 // TestCredFinalAndResources checks the CRED FINAL lines, the account
