@@ -1,6 +1,8 @@
 package plugins
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/glexec-ng/glexec/internal/authz"
+	"github.com/glexec-ng/glexec/internal/authz/pki"
 	"github.com/glexec-ng/glexec/internal/authz/policy"
 	"github.com/glexec-ng/glexec/internal/lcmapsoracle"
 )
@@ -94,16 +98,18 @@ extendedKeyUsage = clientAuth
 
 // proxy returns a proxy file carrying fqans (all of one VO, the first
 // FQAN's), made by voms-proxy-fake, or a plain RFC proxy without FQANs.
-func (c *oracleCreds) proxy(t testing.TB, fqans []string) string {
+func (c *oracleCreds) proxy(t testing.TB, fqans []string, limited bool) string {
 	t.Helper()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	key := strings.Join(fqans, ",")
+	key := fmt.Sprint(strings.Join(fqans, ","), limited)
 	if p, ok := c.proxies[key]; ok {
 		return p
 	}
 	out := filepath.Join(c.dir, fmt.Sprintf("proxy%d.pem", len(c.proxies)))
-	if len(fqans) == 0 {
+	if limited {
+		run(t, c.dir, "grid-proxy-init", "-q", "-rfc", "-limited", "-cert", "usercert.pem", "-key", "userkey.pem", "-certdir", c.certDir, "-out", out)
+	} else if len(fqans) == 0 {
 		run(t, c.dir, "grid-proxy-init", "-q", "-rfc", "-cert", "usercert.pem", "-key", "userkey.pem", "-certdir", c.certDir, "-out", out)
 	} else {
 		vo := strings.Split(fqans[0], "/")[1]
@@ -123,6 +129,7 @@ func (c *oracleCreds) proxy(t testing.TB, fqans []string) string {
 type oracleCase struct {
 	name    string
 	fqans   []string
+	limited bool                // a limited proxy (grid-proxy-init -limited)
 	files   map[string]string   // name → content; $DIR is the case directory
 	pools   map[string][]string // directory → entries
 	links   [][2]string         // existing hard links: entry → lease, in the first pool
@@ -175,7 +182,8 @@ func (c *oracleCase) db(dir string) string {
 func pluginLine(msg string) bool {
 	for _, p := range []string{"lcmaps_gridmapfile", "lcmaps_gridmapdir", "lcmaps_localaccount-", "lcmaps_poolaccount-",
 		"lcmaps_ban_", "lcmaps_voms_localgroup-", "lcmaps_voms_poolgroup-", "lcmaps_voms_localaccount-", "lcmaps_voms_poolaccount-",
-		"lcmaps_plugin_posix_enf-", "lcmaps_dummy_", "lcmaps_get_prefixed_file"} {
+		"lcmaps_plugin_posix_enf-", "lcmaps_dummy_", "lcmaps_get_prefixed_file",
+		"lcmaps_plugin_verify_proxy-", "lcmaps_lifetime_", "Error: Verifying data"} {
 		if strings.HasPrefix(msg, p) {
 			return true
 		}
@@ -378,6 +386,16 @@ func TestAgainstLCMAPS(t *testing.T) {
 		{name: "poolaccount without FQANs or match", files: map[string]string{"gm": "\"/CN=x\" .pool\n"},
 			pools:   map[string][]string{"gmd": {"pool001"}},
 			plugins: [][3]string{{"pa", "lcmaps_poolaccount.mod", "-gridmap $DIR/gm -gridmapdir $DIR/gmd"}}},
+		{name: "verify_proxy accepts a proxy", plugins: [][3]string{{"vp", "lcmaps_verify_proxy.mod", "--max-proxy-level-ttl=L 1d-00:00"}}},
+		{name: "verify_proxy limited disallowed", limited: true, plugins: [][3]string{{"vp", "lcmaps_verify_proxy.mod", "--disallow-limited-proxy"}}},
+		{name: "verify_proxy limited allowed", limited: true, plugins: [][3]string{{"vp", "lcmaps_verify_proxy.mod", "--allow-limited-proxy"}}},
+		{name: "init: verify_proxy short period", plugins: [][3]string{{"vp", "lcmaps_verify_proxy.mod", "--max-voms-ttl 1:5"}}},
+		{name: "init: verify_proxy day period", plugins: [][3]string{{"vp", "lcmaps_verify_proxy.mod", "--max-voms-ttl 1d-1:5"}}},
+		{name: "verify_proxy unchecked day period", plugins: [][3]string{{"vp", "lcmaps_verify_proxy.mod", "--max-proxy-level-ttl=L 0d-25:60"}}},
+		{name: "verify_proxy limited required", plugins: [][3]string{{"vp", "lcmaps_verify_proxy.mod", "--require-limited-proxy"}}},
+		{name: "verify_proxy leaf lifetime", plugins: [][3]string{{"vp", "lcmaps_verify_proxy.mod", "--max-proxy-level-ttl=L 0d-01:00"}}},
+		{name: "verify_proxy level 0 lifetime", plugins: [][3]string{{"vp", "lcmaps_verify_proxy.mod", "--max-proxy-level-ttl@0 0d-12:00"}}},
+		{name: "verify_proxy leaf policy overrules level", plugins: [][3]string{{"vp", "lcmaps_verify_proxy.mod", "--max-proxy-level-ttl=0 0d-01:00 --max-proxy-level-ttl=L 1d-00:00"}}},
 		{name: "init: unknown option", plugins: [][3]string{{"la", "lcmaps_localaccount.mod", "-gridmap $DIR/gm -bogus"}}},
 		{name: "init: missing file name", plugins: [][3]string{{"pa", "lcmaps_poolaccount.mod", "-gridmap"}}},
 		{name: "init: relative gridmapdir", plugins: [][3]string{{"pa", "lcmaps_poolaccount.mod", "-gridmapdir rel"}}},
@@ -410,13 +428,15 @@ func TestAgainstLCMAPS(t *testing.T) {
 			for k, v := range c.env {
 				env = append(env, k+"="+strings.ReplaceAll(v, "$DIR", cDir))
 			}
-			want := lcmapsoracle.Run(t, lcmapsoracle.Config{DB: db, PEM: cr.proxy(t, c.fqans), Passwd: passwd, Group: group, Env: env})
+			pem := cr.proxy(t, c.fqans, c.limited)
+			want := lcmapsoracle.Run(t, lcmapsoracle.Config{DB: db, PEM: pem, Passwd: passwd, Group: group, Env: env})
 
 			f := newFixture(t)
+			f.env.Vars["X509_CERT_DIR"] = cr.certDir
 			for k, v := range c.env {
 				f.env.Vars[k] = strings.ReplaceAll(v, "$DIR", goDir)
 			}
-			got, cd := runChain(t, f, c, goDir)
+			got, cd := runChain(t, f, c, goDir, credential(t, pem, c))
 
 			var wantLines []logLine
 			for _, l := range want.Log {
@@ -464,7 +484,7 @@ type chainResult struct{ init, ok bool }
 // runChain configures every plugin of the case (all must initialise, as
 // LCMAPS initialises every plugin of the file), then runs them in order
 // until one fails, then applies LCMAPS's final account check.
-func runChain(t *testing.T, f *fixture, c oracleCase, dir string) (chainResult, *policy.CredData) {
+func runChain(t *testing.T, f *fixture, c oracleCase, dir string, cred *authz.Credential) (chainResult, *policy.CredData) {
 	var plugins []policy.Plugin
 	specs := c.plugins
 	if len(specs) == 1 {
@@ -478,7 +498,7 @@ func runChain(t *testing.T, f *fixture, c oracleCase, dir string) (chainResult, 
 		plugins = append(plugins, p)
 	}
 	cd := &policy.CredData{}
-	req := request(userDN, c.fqans...)
+	req := &policy.Request{Cred: cred, RequestedUID: -1}
 	for _, p := range plugins {
 		if err := p.Run(req, cd); err != nil {
 			return chainResult{init: true}, cd
@@ -486,4 +506,35 @@ func runChain(t *testing.T, f *fixture, c oracleCase, dir string) (chainResult, 
 	}
 	sort.Ints(cd.SGIDs)
 	return chainResult{init: true, ok: len(cd.UIDs) == 1 && len(cd.PGIDs) > 0}, cd
+}
+
+// credential is what the front end's validation would make of the proxy
+// file: its chain (leaf first), depth, limited policy and FQANs.
+func credential(t *testing.T, pemFile string, c oracleCase) *authz.Credential {
+	b, err := os.ReadFile(pemFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred := &authz.Credential{DN: userDN, FQANs: c.fqans}
+	for {
+		var blk *pem.Block
+		blk, b = pem.Decode(b)
+		if blk == nil {
+			break
+		}
+		if blk.Type != "CERTIFICATE" {
+			continue
+		}
+		cert, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cred.Chain = append(cred.Chain, cert)
+	}
+	cred.Depth = len(cred.Chain) - 1
+	cred.NotAfter = cred.Chain[0].NotAfter
+	if c.limited {
+		cred.ProxyPolicy = pki.Limited
+	}
+	return cred
 }
