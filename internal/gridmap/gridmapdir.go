@@ -248,7 +248,7 @@ func (d *Dir) existing(pool, lease, leasePath string) (string, uint64, error) {
 		return "", 0, d.unusable(leasePath, err)
 	}
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-		d.log().Errorf("lcmaps_gridmapdir-get_pool_mapping: \"%s\" is not a regular file", leasePath)
+		d.log().Errorf("lcmaps_gridmapdir-get_pool_mapping: lease \"%s\" is not a regular file", lease)
 		return "", 0, failure.New(failure.System, ReasonLeaseInconsistent, leasePath, "lease is not a regular file")
 	}
 	switch {
@@ -371,7 +371,7 @@ func (d *Dir) create(pool, lease, leasePath, who string) (entry string, retry bo
 		// account out of service by making its entry read-only.
 		f, oerr := os.OpenFile(src, os.O_WRONLY|os.O_APPEND, 0)
 		if oerr != nil {
-			d.log().Errorf("lcmaps_gridmapdir-gridmapdir_newlease: no write-access to \"%s\"", src)
+			d.log().Errorf("lcmaps_gridmapdir-gridmapdir_newlease: no write-access to \"%s\": %s", src, Strerror(oerr))
 			werr = d.unusable(src, oerr)
 			return false
 		}
@@ -430,7 +430,7 @@ func (d *Dir) claim(src string, ino uint64, leasePath string) (got bool, lost er
 		return false, nil, d.unusable(tmp, err)
 	}
 	if st.Ino != ino || st.Nlink != 2 {
-		d.log().Noticef("lcmaps_gridmapdir-gridmapdir_newlease: Two ID have grabbed the same pool-entry, backing off.")
+		d.log().Noticef("lcmaps_gridmapdir-gridmapdir_newlease: Two ID have grabbed the same pool-entry, backing off. To preserve a clean mapdir state: Unlinking \"%s\"", tmp)
 		return false, errContended, nil
 	}
 	if err := os.Link(tmp, leasePath); err != nil {
@@ -463,3 +463,15 @@ func orDiscard(l *logging.Logger) *logging.Logger {
 }
 
 func (d *Dir) log() *logging.Logger { return orDiscard(d.Log) }
+
+// Strerror renders err as C's strerror(3) would ("No such file or
+// directory"), for log lines that must read like LCMAPS's.
+func Strerror(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		if s := errno.Error(); s != "" {
+			return strings.ToUpper(s[:1]) + s[1:]
+		}
+	}
+	return err.Error()
+}

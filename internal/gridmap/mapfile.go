@@ -80,6 +80,10 @@ func Lookup(path string, q Query, log *logging.Logger) (res Result, found bool, 
 			WithHint("check that the file exists and is readable by root")
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+		log.Infof("lcmaps_gridmapfile-read_mapfile: mapfile %s has size zero.", path)
+		return Result{}, false, nil
+	}
 	return scan(f, path, q, log)
 }
 

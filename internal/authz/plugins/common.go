@@ -8,11 +8,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/glexec-ng/glexec/internal/accounts"
 	"github.com/glexec-ng/glexec/internal/authz/policy"
 	"github.com/glexec-ng/glexec/internal/failure"
+	"github.com/glexec-ng/glexec/internal/gridmap"
 	"github.com/glexec-ng/glexec/internal/logging"
 )
 
@@ -167,24 +167,12 @@ func (b *base) resolve(name string) (string, error) {
 	}
 	p := filepath.Join(gridSecurityDir, name)
 	if _, err := os.Stat(p); err != nil {
-		msg := fmt.Sprintf("Cannot stat \"%s\": %s.", p, strerror(err))
+		msg := fmt.Sprintf("Cannot stat \"%s\": %s.", p, gridmap.Strerror(err))
 		b.log().Errorf("lcmaps_get_prefixed_file: %s", msg)
 		return "", failure.Wrap(failure.System, ReasonBadOption, b.module+".mod", err).
 			WithHint("give an absolute path, or create %s", p)
 	}
 	return p, nil
-}
-
-// strerror renders err as C's strerror would.
-func strerror(err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		s := errno.Error()
-		if s != "" {
-			return strings.ToUpper(s[:1]) + s[1:]
-		}
-	}
-	return err.Error()
 }
 
 // atoiStrict parses the plugin number formats: decimal digits only.

@@ -237,6 +237,8 @@ func TestAgainstLCMAPS(t *testing.T) {
 			plugins: [][3]string{{"la", "lcmaps_localaccount.mod", "-gridmapfile $DIR/gm"}}},
 		{name: "localaccount quote imbalance", files: map[string]string{"gm": "\"/DC=org/DC=example/CN=oracle user alice\n"},
 			plugins: [][3]string{{"la", "lcmaps_localaccount.mod", "-gridmap $DIR/gm"}}},
+		{name: "localaccount empty mapfile", files: map[string]string{"gm": ""},
+			plugins: [][3]string{{"la", "lcmaps_localaccount.mod", "-gridmap $DIR/gm"}}},
 		{name: "localaccount missing mapfile", plugins: [][3]string{{"la", "lcmaps_localaccount.mod", "-gridmap $DIR/none"}}},
 		{name: "localaccount then posix_enf", files: gm,
 			plugins: [][3]string{{"la", "lcmaps_localaccount.mod", "-gridmap $DIR/gm"}, {"px", "lcmaps_posix_enf.mod", "-maxuid 1 -maxpgid 1 -maxsgid 4"}}},
