@@ -76,7 +76,7 @@ func newLocalAccount(argv []string, env *policy.Env) (policy.Plugin, error) {
 	a := &args{list: argv}
 	for opt, ok := a.next(); ok; opt, ok = a.next() {
 		switch {
-		case is(opt, "-gridmapfile", "-gridmap"):
+		case isUp(opt, "-gridmapfile", "-gridmap"):
 			f, err := p.fileArg(a, opt)
 			if err != nil {
 				return nil, err
@@ -149,13 +149,13 @@ type poolAccount struct {
 // for an option it does not know.
 func (b *base) poolOption(a *args, opt string, m *mapfileOpt, d *gridmap.Dir, dirSet *bool, dirOpt string, mappings *int) (bool, error) {
 	switch {
-	case dirOpt != "" && is(opt, dirOpt):
+	case dirOpt != "" && isUp(opt, dirOpt):
 		v, ok := a.value()
 		if !ok || !filepath.IsAbs(v) {
 			return true, b.initErr("option %s needs to be followed by a valid absolute directory.", opt)
 		}
 		d.Path, *dirSet = v, true
-	case is(opt, "-override_inconsistency"):
+	case isUp(opt, "-override_inconsistency"):
 		d.Override = true
 	case mappings != nil && is(opt, "-max_mappings_per_credential"):
 		v, _ := a.value()
@@ -187,7 +187,7 @@ func newPoolAccount(argv []string, env *policy.Env) (policy.Plugin, error) {
 	p.dir.Strict = true
 	a := &args{list: argv}
 	for opt, ok := a.next(); ok; opt, ok = a.next() {
-		if is(opt, "-gridmapfile", "-gridmap") {
+		if isUp(opt, "-gridmapfile", "-gridmap") {
 			f, err := p.fileArg(a, opt)
 			if err != nil {
 				return nil, err

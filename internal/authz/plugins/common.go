@@ -116,9 +116,20 @@ func (b *base) runErr(p logging.Priority, class failure.Class, reason failure.Re
 	return failure.New(class, reason, b.module+".mod", msg)
 }
 
-// is reports whether opt is one of names, in the exact spelling or in
-// upper case (LCMAPS compares against both, nothing else).
+// is reports whether opt is one of names, spelt exactly.
 func is(opt string, names ...string) bool {
+	for _, n := range names {
+		if opt == n {
+			return true
+		}
+	}
+	return false
+}
+
+// isUp is is, also accepting the names in upper case: the C plugins take
+// "-GRIDMAPFILE" and the like for their file, directory and
+// -override_inconsistency options only.
+func isUp(opt string, names ...string) bool {
 	for _, n := range names {
 		if opt == n || opt == strings.ToUpper(n) {
 			return true

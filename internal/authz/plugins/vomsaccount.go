@@ -49,7 +49,7 @@ func newVOMSAccount(argv []string, p *vomsAccount) (policy.Plugin, error) {
 	a := &args{list: argv}
 	for opt, ok := a.next(); ok; opt, ok = a.next() {
 		switch {
-		case is(opt, "-gridmapfile", "-gridmap"):
+		case isUp(opt, "-gridmapfile", "-gridmap"):
 			f, err := p.fileArg(a, opt)
 			if err != nil {
 				return nil, err
@@ -74,12 +74,12 @@ func newVOMSAccount(argv []string, p *vomsAccount) (policy.Plugin, error) {
 				return nil, p.initErr("cannot specify both --require-primary-gid and --do-not-require-primary-gid")
 			}
 			p.requirePG = 1
-		case p.pool && is(opt, "--do-not-require-primary-gid"):
+		case p.pool && is(opt, "--do-not-require-primary-gid", "-do_not_require_primary_gid", "-do_not-require-primary-gid"):
 			if p.requirePG > 0 {
 				return nil, p.initErr("cannot specify both --require-primary-gid and --do-not-require-primary-gid")
 			}
 			p.requirePG = -1
-		case p.pool && is(opt, "--do-not-use-secondary-gids", "-do_not_use_secondary_gids"):
+		case p.pool && is(opt, "--do-not-use-secondary-gids", "-do_not_use_secondary_gids", "-do_not-use-secondary-gids"):
 			p.noSecInKey = true
 		default:
 			if !p.pool {

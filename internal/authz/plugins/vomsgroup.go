@@ -41,7 +41,7 @@ func newVOMSGroup(argv []string, p *vomsGroup) (policy.Plugin, error) {
 	a := &args{list: argv}
 	for opt, ok := a.next(); ok; opt, ok = a.next() {
 		switch {
-		case is(opt, "-groupmapfile", "-groupmap"):
+		case isUp(opt, "-groupmapfile", "-groupmap"):
 			f, err := p.fileArg(a, opt)
 			if err != nil {
 				return nil, err
