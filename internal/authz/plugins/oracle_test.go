@@ -549,3 +549,65 @@ func credential(t *testing.T, pemFile string, c oracleCase) *authz.Credential {
 	}
 	return cred
 }
+
+// TestSharedGridmapdir leases with these plugins and then with the C
+// plugin on the same gridmapdir, and the other way round: each must find
+// the other's lease.
+func TestSharedGridmapdir(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("requires root: the LCMAPS oracle runs over private copies of /etc/passwd and /etc/group")
+	}
+	cr := getCreds(t)
+	dir := t.TempDir()
+	passwd := write(t, filepath.Join(dir, "passwd"), testPasswd)
+	group := write(t, filepath.Join(dir, "group"), testGroup)
+	gm := write(t, filepath.Join(dir, "gm"), "\"/DC=org/DC=example/*\" .pool\n\"/CN=go user\" .pool\n")
+	gmd := filepath.Join(dir, "gmd")
+	os.Mkdir(gmd, 0o755)
+	for _, e := range []string{"pool001", "pool002", "pool003"} {
+		write(t, filepath.Join(gmd, e), "")
+	}
+	db := write(t, filepath.Join(dir, "lcmaps.db"), "pa = \"lcmaps_poolaccount.mod\" \"-gridmap "+gm+" -gridmapdir "+gmd+"\"\ngood = \"lcmaps_dummy_good.mod\"\np:\npa -> good\n")
+	oracle := func() int {
+		r := lcmapsoracle.Run(t, lcmapsoracle.Config{DB: db, PEM: cr.proxy(t, nil, false), Passwd: passwd, Group: group,
+			Env: []string{"X509_CERT_DIR=" + cr.certDir, "X509_VOMS_DIR=" + cr.vomsDir}})
+		if !r.OK {
+			t.Fatalf("LCMAPS failed: %q", r.Messages("LOG_INFO"))
+		}
+		return r.UID
+	}
+	f := newFixture(t)
+	p := f.plugin(t, "lcmaps_poolaccount.mod", "-gridmap "+gm+" -gridmapdir "+gmd)
+	goLease := func(dn string) int {
+		cd := &policy.CredData{}
+		if err := p.Run(request(dn), cd); err != nil {
+			t.Fatal(err)
+		}
+		return cd.UIDs[0]
+	}
+
+	other := goLease("/CN=go user") // Go leases first
+	mine := goLease(userDN)
+	if got := oracle(); got != mine {
+		t.Fatalf("LCMAPS mapped the DN to uid %d, the Go lease is %d", got, mine)
+	}
+	if got := goLease("/CN=go user"); got != other {
+		t.Fatalf("Go lease changed after LCMAPS ran: %d, was %d", got, other)
+	}
+
+	// And the other way round, on a fresh directory: LCMAPS leases first.
+	ents, _ := os.ReadDir(gmd)
+	for _, e := range ents {
+		os.Remove(filepath.Join(gmd, e.Name()))
+	}
+	for _, e := range []string{"pool001", "pool002", "pool003"} {
+		write(t, filepath.Join(gmd, e), "")
+	}
+	cUID := oracle()
+	if got := goLease(userDN); got != cUID {
+		t.Fatalf("Go mapped the DN to uid %d, the LCMAPS lease is %d", got, cUID)
+	}
+	if got := goLease("/CN=go user"); got == cUID {
+		t.Fatal("Go leased the account LCMAPS holds to another DN")
+	}
+}
