@@ -98,6 +98,9 @@ func TestStaleLeases(t *testing.T) {
 		{"owner alive", fmt.Sprintf("%d %d\n", os.Getpid(), start), false},
 		{"malformed lease is not ours to judge", "garbage\n", false},
 		{"negative pid", "-1 5\n", false},
+		// Only maxLeaseSize bytes are read: a lease padded beyond them is
+		// malformed, so it is left alone.
+		{"over-long lease", fmt.Sprintf("%d %s12345\n", deadPID(t), strings.Repeat(" ", maxLeaseSize)), false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

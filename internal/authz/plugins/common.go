@@ -3,7 +3,6 @@ package plugins
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -270,6 +269,3 @@ func (b *base) addAccountIDs(cd *policy.CredData, u accounts.User, pgid, pgidAsS
 	}
 	return nil
 }
-
-// isNotExist reports a missing file behind err.
-func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

@@ -257,6 +257,19 @@ func TestInitErrors(t *testing.T) {
 	}
 }
 
+func TestTTLLevelLimit(t *testing.T) {
+	f := newFixture(t)
+	var args []string
+	for i := 0; i <= maxTTLLevels; i++ {
+		args = append(args, "--max-proxy-level-ttl="+strconv.Itoa(i), "01:00")
+	}
+	if _, err := newVerifyProxy(args[:2*maxTTLLevels], f.env); err != nil {
+		t.Fatalf("%d levels must be accepted: %v", maxTTLLevels, err)
+	}
+	_, err := newVerifyProxy(args, f.env)
+	wantReason(t, err, failure.System, ReasonBadOption)
+}
+
 func TestRelativePaths(t *testing.T) {
 	old := gridSecurityDir
 	gridSecurityDir = t.TempDir()
