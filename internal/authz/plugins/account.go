@@ -98,7 +98,8 @@ func (p *localAccount) Run(req *policy.Request, cd *policy.CredData) error {
 // maps the DN to it.
 func (p *localAccount) Verify(req *policy.Request, cd *policy.CredData) error {
 	if req == nil || (req.RequestedUser == "" && req.RequestedUID < 0) {
-		return p.done(p.runErr(logging.Notice, failure.Authz, ReasonVerifyMismatch, "no account requested to verify"))
+		return p.done(p.runErr(logging.Err, failure.Authz, ReasonVerifyMismatch,
+			"both requested_username and requested_uid are unset, need at least one in PLUGIN_VERIFY mode"))
 	}
 	return p.done(p.run(req, cd))
 }
@@ -123,6 +124,10 @@ func (p *localAccount) run(req *policy.Request, cd *policy.CredData) error {
 	}, p.log())
 	if err != nil {
 		return err
+	}
+	if !found && want != "" {
+		return p.runErr(logging.Notice, failure.Authz, ReasonNoMapping,
+			"No match for requested localaccount %s for user \"%s\", in %s", want, dn, file)
 	}
 	if !found {
 		return p.runErr(logging.Notice, failure.Authz, ReasonNoMapping,
