@@ -12,7 +12,7 @@ func FuzzScan(f *testing.F) {
 	f.Add([]byte("\"/DC=org/CN=a\" alice\n"), "/DC=org/CN=a")
 	f.Add([]byte("# c\n\"/dteam/*\" .dteam, x\n"), "/dteam/Role=NULL")
 	f.Fuzz(func(t *testing.T, file []byte, subject string) {
-		res, found, err := scan(bytes.NewReader(file), "fuzz", Query{Subject: subject, Wildcards: true}, discard)
+		res, found, err := scan(bytes.NewReader(file), 16, "fuzz", Query{Subject: subject, Wildcards: true}, discard)
 		if err == nil && found && res.Line < 1 {
 			t.Fatalf("found a mapping on line %d", res.Line)
 		}
