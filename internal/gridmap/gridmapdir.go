@@ -44,7 +44,14 @@ const (
 	// maxDirEntries bounds the entries read from a gridmapdir; pools are a
 	// few thousand accounts plus their leases.
 	maxDirEntries = 1 << 20
+	// tempPrefix starts the private links of Acquire; see tempName.
+	tempPrefix = "%%glexec-lease-"
 )
+
+// staleTemp is how long a private link may exist before it counts as left
+// behind by a process that died between link(2) and unlink(2); a live one
+// exists for microseconds. A variable so tests can shorten it.
+var staleTemp = time.Minute
 
 // Dir is a gridmapdir (or groupmapdir): one empty file per pool entry,
 // named after the account or group, plus one hard link per lease named
@@ -307,7 +314,7 @@ func (d *Dir) clear(leasePath string, links uint64) error {
 // tempName is a private name in the gridmapdir. It starts with '%', so
 // neither this code nor the C plugins take it for a pool entry.
 func (d *Dir) tempName() string {
-	return filepath.Join(d.Path, fmt.Sprintf("%%%%glexec-lease-%d-%016x", os.Getpid(), rand.Uint64()))
+	return filepath.Join(d.Path, fmt.Sprintf("%s%d-%016x", tempPrefix, os.Getpid(), rand.Uint64()))
 }
 
 // otherName finds the pool entry that shares inode ino with lease: the
@@ -363,6 +370,14 @@ func (d *Dir) each(f func(name string, st *syscall.Stat_t) bool) error {
 func (d *Dir) create(pool, lease, leasePath, who string) (entry string, retry bool, err error) {
 	var werr error
 	scanErr := d.each(func(name string, st *syscall.Stat_t) bool {
+		if strings.HasPrefix(name, tempPrefix) && time.Since(time.Unix(st.Ctim.Unix())) > staleTemp {
+			// Left by a process that died mid-claim: it would keep its
+			// entry looking leased for ever.
+			if os.Remove(filepath.Join(d.Path, name)) == nil {
+				retry = true // its entry may have been passed over already
+			}
+			return true
+		}
 		if !d.InPool(name, pool) || st.Mode&syscall.S_IFMT != syscall.S_IFREG || st.Nlink != 1 {
 			return true
 		}

@@ -272,3 +272,25 @@ func BenchmarkAcquireExisting(b *testing.B) {
 func itoa3(i int) string {
 	return string([]byte{byte('0' + i/100%10), byte('0' + i/10%10), byte('0' + i%10)})
 }
+
+// TestStaleTemporaryLink: a process that died between its private link and
+// its unlink must not keep the entry looking leased for ever.
+func TestStaleTemporaryLink(t *testing.T) {
+	d := newPool(t, "pool001")
+	tmp := filepath.Join(d.Path, tempPrefix+"12345-00000000deadbeef")
+	if err := os.Link(filepath.Join(d.Path, "pool001"), tmp); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Acquire("pool", "lease", "x"); failure.ReasonOf(err) != ReasonPoolExhausted {
+		t.Fatalf("a fresh private link must be respected: %v", err)
+	}
+	old := staleTemp
+	staleTemp = 0
+	t.Cleanup(func() { staleTemp = old })
+	if got, err := d.Acquire("pool", "lease", "x"); err != nil || got != "pool001" {
+		t.Fatalf("stale private link not cleared: %q %v", got, err)
+	}
+	if _, err := os.Lstat(tmp); !os.IsNotExist(err) {
+		t.Errorf("stale private link still there: %v", err)
+	}
+}
