@@ -1,9 +1,10 @@
 package gridmap
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -318,11 +319,30 @@ func (d *Dir) tempName() string {
 }
 
 // otherName finds the pool entry that shares inode ino with lease: the
-// first name with that inode that is not a lease or temporary link.
+// first name with that inode that is not a lease or temporary link. The
+// inode numbers getdents(2) reports find it without an lstat per entry;
+// the candidate is confirmed with lstat, and where the two disagree (some
+// overlay filesystems) every entry is lstat'ed instead.
 func (d *Dir) otherName(lease string, ino uint64) (string, error) {
 	var found string
-	err := d.each(func(name string, st *syscall.Stat_t) bool {
-		if name != lease && name[0] != '%' && st.Ino == ino {
+	fast := d.each(func(name string, dino uint64) bool {
+		if dino != ino || name == lease || name[0] == '%' {
+			return true
+		}
+		if st, err := lstat(filepath.Join(d.Path, name)); err == nil && st.Ino == ino {
+			found = name
+			return false
+		}
+		return true
+	})
+	if fast != nil || found != "" {
+		return found, fast
+	}
+	err := d.each(func(name string, _ uint64) bool {
+		if name == lease || name[0] == '%' {
+			return true
+		}
+		if st, err := lstat(filepath.Join(d.Path, name)); err == nil && st.Ino == ino {
 			found = name
 			return false
 		}
@@ -332,45 +352,64 @@ func (d *Dir) otherName(lease string, ino uint64) (string, error) {
 }
 
 // each calls f for every directory entry in readdir order (the order
-// LCMAPS scans in) with its lstat, until f returns false.
-func (d *Dir) each(f func(name string, st *syscall.Stat_t) bool) error {
-	dir, err := os.Open(d.Path)
+// LCMAPS scans in) with the inode number getdents(2) gives, until f
+// returns false.
+func (d *Dir) each(f func(name string, ino uint64) bool) error {
+	fd, err := syscall.Open(d.Path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		return d.unusable(d.Path, err)
+		return d.unusable(d.Path, &fs.PathError{Op: "open", Path: d.Path, Err: err})
 	}
-	defer dir.Close()
+	defer syscall.Close(fd)
+	buf := make([]byte, 32*1024)
 	seen := 0
 	for {
-		names, err := dir.Readdirnames(256)
-		for _, name := range names {
+		n, err := syscall.ReadDirent(fd, buf)
+		if err != nil {
+			return d.unusable(d.Path, &fs.PathError{Op: "getdents", Path: d.Path, Err: err})
+		}
+		if n <= 0 {
+			return nil
+		}
+		for b := buf[:n]; len(b) >= direntHeader; {
+			// struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name.
+			reclen := int(binary.NativeEndian.Uint16(b[16:18]))
+			if reclen < direntHeader || reclen > len(b) {
+				return failure.New(failure.System, ReasonGridmapdirUnusable, d.Path, "malformed directory entry")
+			}
+			ino := binary.NativeEndian.Uint64(b[0:8])
+			name := b[direntHeader:reclen]
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
+			}
+			b = b[reclen:]
+			if ino == 0 || len(name) == 0 || string(name) == "." || string(name) == ".." {
+				continue
+			}
 			if seen++; seen > maxDirEntries {
 				return failure.New(failure.System, ReasonGridmapdirUnusable, d.Path,
 					fmt.Sprintf("more than %d entries", maxDirEntries))
 			}
-			st, serr := lstat(filepath.Join(d.Path, name))
-			if serr != nil {
-				continue // removed while scanning
-			}
-			if !f(name, st) {
+			if !f(string(name), ino) {
 				return nil
 			}
-		}
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return d.unusable(d.Path, err)
 		}
 	}
 }
+
+// direntHeader is the size of linux_dirent64 before the name.
+const direntHeader = 19
 
 // create leases a free entry of pool. entry is "" when none was leased;
 // retry then says whether a race was lost (so trying again may succeed)
 // rather than the pool being full.
 func (d *Dir) create(pool, lease, leasePath, who string) (entry string, retry bool, err error) {
 	var werr error
-	scanErr := d.each(func(name string, st *syscall.Stat_t) bool {
-		if strings.HasPrefix(name, tempPrefix) && time.Since(time.Unix(st.Ctim.Unix())) > staleTemp {
+	scanErr := d.each(func(name string, _ uint64) bool {
+		if strings.HasPrefix(name, tempPrefix) {
+			st, err := lstat(filepath.Join(d.Path, name))
+			if err != nil || time.Since(time.Unix(st.Ctim.Unix())) <= staleTemp {
+				return true
+			}
 			// Left by a process that died mid-claim: it would keep its
 			// entry looking leased for ever.
 			if os.Remove(filepath.Join(d.Path, name)) == nil {
@@ -378,7 +417,11 @@ func (d *Dir) create(pool, lease, leasePath, who string) (entry string, retry bo
 			}
 			return true
 		}
-		if !d.InPool(name, pool) || st.Mode&syscall.S_IFMT != syscall.S_IFREG || st.Nlink != 1 {
+		if !d.InPool(name, pool) {
+			return true
+		}
+		st, err := lstat(filepath.Join(d.Path, name))
+		if err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG || st.Nlink != 1 {
 			return true
 		}
 		src := filepath.Join(d.Path, name)
