@@ -41,6 +41,10 @@ func noteDefaultMapfile(b *base, m *mapfileOpt) {
 	}
 }
 
+// noRequestInVerify is LCMAPS's complaint about verification without a
+// requested account.
+const noRequestInVerify = "both requested_username and requested_uid are unset, need at least one in PLUGIN_VERIFY mode"
+
 // requestedUser resolves the account a caller asked for: by name, or by
 // uid (uid 0 is never accepted).
 func (b *base) requestedUser(req *policy.Request) (string, error) {
@@ -98,8 +102,7 @@ func (p *localAccount) Run(req *policy.Request, cd *policy.CredData) error {
 // maps the DN to it.
 func (p *localAccount) Verify(req *policy.Request, cd *policy.CredData) error {
 	if req == nil || (req.RequestedUser == "" && req.RequestedUID < 0) {
-		return p.done(p.runErr(logging.Err, failure.Authz, ReasonVerifyMismatch,
-			"both requested_username and requested_uid are unset, need at least one in PLUGIN_VERIFY mode"))
+		return p.done(p.runErr(logging.Err, failure.Authz, ReasonVerifyMismatch, noRequestInVerify))
 	}
 	return p.done(p.run(req, cd))
 }
@@ -254,7 +257,7 @@ func (p *poolAccount) run(req *policy.Request, cd *policy.CredData, verify bool)
 		return err
 	}
 	if verify && want == "" {
-		return p.runErr(logging.Notice, failure.Authz, ReasonVerifyMismatch, "no account requested to verify")
+		return p.runErr(logging.Err, failure.Authz, ReasonVerifyMismatch, noRequestInVerify)
 	}
 	file, dflt := p.gridmapfile(&p.mapfile)
 	dir, err := p.mapdir(p.dir, p.dirSet, "GRIDMAPDIR", "gridmapdir")

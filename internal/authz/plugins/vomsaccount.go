@@ -139,7 +139,7 @@ func (p *vomsAccount) run(req *policy.Request, cd *policy.CredData, verify bool)
 		return err
 	}
 	if verify && want == "" {
-		return p.runErr(logging.Notice, failure.Authz, ReasonVerifyMismatch, "no account requested to verify")
+		return p.runErr(logging.Err, failure.Authz, ReasonVerifyMismatch, noRequestInVerify)
 	}
 	file, dflt := p.gridmapfile(&p.mapfile)
 	var dir gridmap.Dir
