@@ -515,3 +515,22 @@ func BenchmarkPoolAccountRun(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkVerifyProxyLocalAccount is the plugin half of the common
+// "verify_proxy -> localaccount" policy.
+func BenchmarkVerifyProxyLocalAccount(b *testing.B) {
+	f := newFixture(b)
+	vp := f.plugin(b, "lcmaps_verify_proxy.mod", "--max-proxy-level-ttl=L 1d-00:00")
+	la := f.plugin(b, "lcmaps_localaccount.mod", "-gridmap "+f.file(b, "gm", "\"/DC=org/CN=x\" nobody\n\""+userDN+"\" alice\n"))
+	req := request(userDN)
+	b.ReportAllocs()
+	for b.Loop() {
+		cd := &policy.CredData{}
+		if err := vp.Run(req, cd); err != nil {
+			b.Fatal(err)
+		}
+		if err := la.Run(req, cd); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
