@@ -69,5 +69,10 @@ func FuzzEncodeLease(f *testing.F) {
 				t.Fatalf("EncodeLease(%q) = %q has %q", s, enc, c)
 			}
 		}
+		// LeaseName encodes the whole subject: always one safe file name.
+		name := LeaseName(s, nil)
+		if strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789%") != "" || (s != "" && !validLease(name)) {
+			t.Fatalf("LeaseName(%q) = %q", s, name)
+		}
 	})
 }

@@ -78,14 +78,16 @@ type Dir struct {
 // becomes %xx (lower-case hex). A \001 byte ends the encoded part: it is
 // written as ':' and the rest (the group suffix of VOMS pools) is copied
 // verbatim.
-func EncodeLease(s string) string {
+func EncodeLease(s string) string { return encodeLease(s, true) }
+
+func encodeLease(s string, split bool) string {
 	const hex = "0123456789abcdef"
 	var b strings.Builder
 	b.Grow(len(s) * 2)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case c == '\001':
+		case c == '\001' && split:
 			b.WriteByte(':')
 			b.WriteString(s[i+1:])
 			return b.String()
@@ -100,6 +102,25 @@ func EncodeLease(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// LeaseName is the lease file name for subject (a DN or FQAN) and, for
+// VOMS pool accounts, the names of the groups already mapped: the subject
+// URL-encoded, then each group after a ':' (what LCMAPS writes for
+// subject + "\001" + groups). Unlike EncodeLease it encodes a \001
+// inside the subject too, so a hostile subject cannot move the separator.
+func LeaseName(subject string, groups []string) string {
+	enc := encodeLease(subject, false)
+	if len(groups) == 0 {
+		return enc
+	}
+	return enc + ":" + strings.Join(groups, ":")
+}
+
+// validLease rejects lease names that are not a single file name of the
+// gridmapdir (a group suffix is copied verbatim).
+func validLease(lease string) bool {
+	return lease != "" && lease != "." && lease != ".." && !strings.ContainsAny(lease, "/\x00")
 }
 
 // InPool reports whether a directory entry may serve pool: it is not a
@@ -149,7 +170,7 @@ func (d *Dir) unusable(subject string, err error) *failure.Error {
 // second link(2), which fails with EEXIST when another process leased for
 // the same credential first, whose lease is then used instead.
 func (d *Dir) Acquire(pool, lease, who string) (string, error) {
-	if err := d.check(); err != nil {
+	if err := d.check(lease); err != nil {
 		return "", err
 	}
 	leasePath := filepath.Join(d.Path, lease)
@@ -204,7 +225,7 @@ func (d *Dir) Acquire(pool, lease, who string) (string, error) {
 // Leased returns the entry an existing lease points at, for verification
 // mode: it never creates, repairs or touches a lease.
 func (d *Dir) Leased(pool, lease string) (string, error) {
-	if err := d.check(); err != nil {
+	if err := d.check(lease); err != nil {
 		return "", err
 	}
 	leasePath := filepath.Join(d.Path, lease)
@@ -230,7 +251,10 @@ func (d *Dir) Leased(pool, lease string) (string, error) {
 	return name, nil
 }
 
-func (d *Dir) check() error {
+func (d *Dir) check(lease string) error {
+	if !validLease(lease) {
+		return failure.New(failure.System, ReasonGridmapdirUnusable, d.Path, fmt.Sprintf("invalid lease name %q", lease))
+	}
 	if d.Path == "" {
 		return failure.New(failure.System, ReasonGridmapdirUnusable, "gridmapdir", "gridmapdir is unset")
 	}

@@ -294,3 +294,26 @@ func TestStaleTemporaryLink(t *testing.T) {
 		t.Errorf("stale private link still there: %v", err)
 	}
 }
+
+func TestLeaseNameStaysInTheDirectory(t *testing.T) {
+	cases := map[string]struct {
+		subject string
+		groups  []string
+		want    string
+	}{
+		"plain DN":             {"/DC=org/CN=a", nil, "%2fdc%3dorg%2fcn%3da"},
+		"groups":               {"/DC=org/CN=a", []string{"daemon", "sys"}, "%2fdc%3dorg%2fcn%3da:daemon:sys"},
+		"separator in subject": {"/CN=a\001/../../etc/x", nil, "%2fcn%3da%01%2f%2e%2e%2f%2e%2e%2fetc%2fx"},
+	}
+	for name, c := range cases {
+		if got := LeaseName(c.subject, c.groups); got != c.want {
+			t.Errorf("%s: LeaseName = %q, want %q", name, got, c.want)
+		}
+	}
+	d := newPool(t, "pool001")
+	for _, bad := range []string{"", ".", "..", "x/../../y", "a\x00b", EncodeLease("/CN=a\001../../escape")} {
+		if _, err := d.Acquire("pool", bad, "x"); failure.ReasonOf(err) != ReasonGridmapdirUnusable {
+			t.Errorf("lease %q accepted: %v", bad, err)
+		}
+	}
+}

@@ -283,7 +283,7 @@ func (p *poolAccount) run(req *policy.Request, cd *policy.CredData, verify bool)
 		return noMatch(nil)
 	}
 	pool := res.Mapping[1:]
-	lease := gridmap.EncodeLease(dn)
+	lease := gridmap.LeaseName(dn, nil)
 	var entry string
 	if verify {
 		entry, err = dir.Leased(pool, lease)

@@ -111,15 +111,12 @@ func (p *vomsAccount) Verify(req *policy.Request, cd *policy.CredData) error {
 	return p.done(p.run(req, cd, true))
 }
 
-// leaseKey is the lease string: the DN, then \001 and the names of the
-// primary and (unless disabled) secondary groups already mapped.
-func (p *vomsAccount) leaseKey(dn string, cd *policy.CredData) string {
+// leaseName is the lease: the DN, then the names of the primary and
+// (unless disabled) secondary groups already mapped.
+func (p *vomsAccount) leaseName(dn string, cd *policy.CredData) string {
 	gids := append([]int(nil), cd.PGIDs...)
 	if !p.noSecInKey {
 		gids = append(gids, cd.SGIDs...)
-	}
-	if len(gids) == 0 {
-		return dn
 	}
 	names := make([]string, len(gids))
 	for i, gid := range gids {
@@ -129,7 +126,7 @@ func (p *vomsAccount) leaseKey(dn string, cd *policy.CredData) string {
 			names[i] = strconv.Itoa(gid)
 		}
 	}
-	return dn + "\001" + strings.Join(names, ":")
+	return gridmap.LeaseName(dn, names)
 }
 
 func (p *vomsAccount) run(req *policy.Request, cd *policy.CredData, verify bool) error {
@@ -152,7 +149,7 @@ func (p *vomsAccount) run(req *policy.Request, cd *policy.CredData, verify bool)
 		if p.requirePG > 0 && len(cd.PGIDs) == 0 {
 			return p.runErr(logging.Warning, failure.Authz, ReasonNoPrimaryGID, "failure: no primary group found")
 		}
-		lease = gridmap.EncodeLease(p.leaseKey(dn, cd))
+		lease = p.leaseName(dn, cd)
 	}
 	list := fqans(req)
 	if len(list) == 0 {

@@ -119,7 +119,7 @@ func (p *vomsGroup) run(req *policy.Request, cd *policy.CredData, verify bool) e
 		}
 		group := res.Mapping
 		if found && p.pool {
-			lease := gridmap.EncodeLease(fqan)
+			lease := gridmap.LeaseName(fqan, nil)
 			var lerr error
 			if verify {
 				group, lerr = dir.Leased(res.Mapping[1:], lease)
