@@ -611,3 +611,12 @@ func TestSharedGridmapdir(t *testing.T) {
 		t.Fatal("Go leased the account LCMAPS holds to another DN")
 	}
 }
+
+// TestMain removes the shared oracle credentials after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if creds != nil {
+		os.RemoveAll(creds.dir)
+	}
+	os.Exit(code)
+}
