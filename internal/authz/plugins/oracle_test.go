@@ -163,7 +163,7 @@ func (c *oracleCase) db(dir string) string {
 	var b strings.Builder
 	names := []string{}
 	for _, p := range c.plugins {
-		fmt.Fprintf(&b, "%s = \"%s\" \"%s\"\n", p[0], p[1], strings.ReplaceAll(p[2], "$DIR", dir))
+		fmt.Fprintf(&b, "%s = \"%s\" \"%s\"\n", p[0], p[1], expand(p[2], dir))
 		names = append(names, p[0])
 	}
 	if len(names) == 1 {
@@ -407,6 +407,40 @@ func TestAgainstLCMAPS(t *testing.T) {
 		{name: "init: upper-case voms flag", plugins: [][3]string{{"vla", "lcmaps_voms_localaccount.mod", "--USE-VOMS-GID"}}},
 		{name: "init: upper-case mapall", plugins: [][3]string{{"lg", "lcmaps_voms_localgroup.mod", "-groupmap $DIR/x -MAPALL"}}},
 		{name: "init: single-dash require", plugins: [][3]string{{"vpa", "lcmaps_voms_poolaccount.mod", "-require-primary-gid"}}},
+		{name: "voms_localaccount without the account's primary gid", fqans: []string{"/dteam/Role=NULL/Capability=NULL"},
+			files: map[string]string{"grp": "\"/dteam/*\" dteam\n", "vgm": "\"/dteam/*\" alice\n"},
+			plugins: [][3]string{{"lg", "lcmaps_voms_localgroup.mod", "-groupmapfile $DIR/grp"},
+				{"vla", "lcmaps_voms_localaccount.mod", "-gridmap $DIR/vgm --do-not-add-primary-gid-from-mapped-account"}}},
+		{name: "voms_localaccount without the account's secondary gids", fqans: []string{"/dteam/Role=NULL/Capability=NULL"},
+			files: map[string]string{"grp": "\"/dteam/*\" dteam\n", "vgm": "\"/dteam/*\" alice\n"},
+			plugins: [][3]string{{"lg", "lcmaps_voms_localgroup.mod", "-groupmapfile $DIR/grp"},
+				{"vla", "lcmaps_voms_localaccount.mod", "-gridmap $DIR/vgm --do-not-add-secondary-gids-from-mapped-account"}}},
+		{name: "init: voms gid and account gid", plugins: [][3]string{{"vla", "lcmaps_voms_localaccount.mod", "--use-voms-gid --use-account-gid"}}},
+		{name: "init: add and do not add primary", plugins: [][3]string{{"vla", "lcmaps_voms_localaccount.mod",
+			"--add-primary-gid-as-secondary-gid-from-mapped-account --do-not-add-primary-gid-from-mapped-account"}}},
+		{name: "init: do not add and add secondary", plugins: [][3]string{{"vpa", "lcmaps_voms_poolaccount.mod",
+			"--do-not-add-secondary-gids-from-mapped-account --add-secondary-gids-from-mapped-account"}}},
+		{name: "voms_localaccount explicit add beats voms gid", fqans: []string{"/dteam/Role=NULL/Capability=NULL"},
+			files:   map[string]string{"vgm": "\"/dteam/*\" alice\n"},
+			plugins: [][3]string{{"vla", "lcmaps_voms_localaccount.mod", "-gridmap $DIR/vgm --add-primary-gid-from-mapped-account --use-voms-gid"}}},
+		{name: "voms_localaccount voms gid then explicit add", fqans: []string{"/dteam/Role=NULL/Capability=NULL"},
+			files:   map[string]string{"vgm": "\"/dteam/*\" alice\n"},
+			plugins: [][3]string{{"vla", "lcmaps_voms_localaccount.mod", "-gridmap $DIR/vgm --use-voms-gid --add-secondary-gids-from-mapped-account --add-primary-gid-from-mapped-account"}}},
+		{name: "voms_localaccount explicit do-not beats account gid", fqans: []string{"/dteam/Role=NULL/Capability=NULL"},
+			files: map[string]string{"grp": "\"/dteam/*\" dteam\n", "vgm": "\"/dteam/*\" alice\n"},
+			plugins: [][3]string{{"lg", "lcmaps_voms_localgroup.mod", "-groupmapfile $DIR/grp"},
+				{"vla", "lcmaps_voms_localaccount.mod", "-gridmap $DIR/vgm --do-not-add-secondary-gids-from-mapped-account --use-account-gid"}}},
+		{name: "voms_poolaccount with the account's gids", fqans: []string{"/dteam/Role=NULL/Capability=NULL"},
+			files: map[string]string{"vgm": "\"/dteam/*\" .pool\n"},
+			pools: map[string][]string{"gmd": {"pool001"}},
+			plugins: [][3]string{{"vpa", "lcmaps_voms_poolaccount.mod",
+				"-gridmap $DIR/vgm -gridmapdir $DIR/gmd --add-primary-gid-from-mapped-account --add-secondary-gids-from-mapped-account -max_mappings_per_credential 3"}}},
+		{name: "voms_poolaccount primary gid as secondary", fqans: []string{"/dteam/Role=NULL/Capability=NULL"},
+			files: map[string]string{"vgm": "\"/dteam/*\" .pool\n"},
+			pools: map[string][]string{"gmd": {"pool001"}},
+			plugins: [][3]string{{"dg", "lcmaps_dummy_good.mod", "--dummy-gid 100"},
+				{"vpa", "lcmaps_voms_poolaccount.mod", "-gridmap $DIR/vgm -gridmapdir $DIR/gmd --add-primary-gid-as-secondary-gid-from-mapped-account"}}},
+		{name: "verify_proxy CA path options", plugins: [][3]string{{"vp", "lcmaps_verify_proxy.mod", "--capath $CERTS -cadir $CERTS"}}},
 		{name: "init: unknown option", plugins: [][3]string{{"la", "lcmaps_localaccount.mod", "-gridmap $DIR/gm -bogus"}}},
 		{name: "init: missing file name", plugins: [][3]string{{"pa", "lcmaps_poolaccount.mod", "-gridmap"}}},
 		{name: "init: relative gridmapdir", plugins: [][3]string{{"pa", "lcmaps_poolaccount.mod", "-gridmapdir rel"}}},
@@ -492,6 +526,15 @@ func TestAgainstLCMAPS(t *testing.T) {
 
 type chainResult struct{ init, ok bool }
 
+// expand fills in the case directory and the oracle's CA directory.
+func expand(args, dir string) string {
+	args = strings.ReplaceAll(args, "$DIR", dir)
+	if creds != nil {
+		args = strings.ReplaceAll(args, "$CERTS", creds.certDir)
+	}
+	return args
+}
+
 // runChain configures every plugin of the case (all must initialise, as
 // LCMAPS initialises every plugin of the file), then runs them in order
 // until one fails, then applies LCMAPS's final account check.
@@ -502,7 +545,7 @@ func runChain(t *testing.T, f *fixture, c oracleCase, dir string, cred *authz.Cr
 		specs = append(specs, [3]string{"oraclegood", "lcmaps_dummy_good.mod", ""})
 	}
 	for _, s := range specs {
-		p, err := Registry()[s[1]](strings.Fields(strings.ReplaceAll(s[2], "$DIR", dir)), f.env)
+		p, err := Registry()[s[1]](strings.Fields(expand(s[2], dir)), f.env)
 		if err != nil {
 			return chainResult{}, nil
 		}

@@ -113,14 +113,15 @@ func newVerifyProxy(argv []string, env *policy.Env) (policy.Plugin, error) {
 	if env.Var("VERIFY_PROXY_DISCARD_PRIVATE_KEY_ABSENCE") != "" {
 		p.discardNoKey = true
 	}
-	caPath := p.certDir
-	if caPath == "" {
-		caPath = env.Var("X509_CERT_DIR")
+	if p.certDir == "" {
+		// Without -certdir the C plugin names the directory it falls
+		// back to; the front end's validation uses the same.
+		caPath := env.Var("X509_CERT_DIR")
+		if caPath == "" {
+			caPath = filepath.Join(gridSecurityDir, "certificates")
+		}
+		p.log().Infof("%s-plugin_initialize(): Using certificate CA Path: %s", p.module, caPath)
 	}
-	if caPath == "" {
-		caPath = filepath.Join(gridSecurityDir, "certificates")
-	}
-	p.log().Infof("%s-plugin_initialize(): Using certificate CA Path: %s", p.module, caPath)
 	if p.disallowLtd && p.requireLtd {
 		return nil, p.initErr("Limited proxy certificates are simultaniously configured to be required and disallowed. Please fix this.")
 	}
