@@ -132,6 +132,9 @@ func ParseNamespaces(data []byte) ([]NamespaceRule, error) {
 		}
 		r := NamespaceRule{Self: !t[2].quoted, Permit: strings.EqualFold(t[3].text, "PERMIT"), Pattern: t[5].text, Subject: re}
 		if t[2].quoted {
+			if t[2].text == "" {
+				return nil, fmt.Errorf("line %d: empty issuer", t[2].line)
+			}
 			r.Issuer = NormaliseDN(t[2].text)
 		}
 		rules = append(rules, r)
@@ -171,7 +174,7 @@ func ParseSigningPolicy(data []byte) ([]SigningPolicy, error) {
 		}
 		switch t.text {
 		case "access_id_CA":
-			if auth.text != "X509" || !val.quoted {
+			if auth.text != "X509" || !val.quoted || val.text == "" {
 				return nil, fmt.Errorf("line %d: want access_id_CA X509 'dn'", t.line)
 			}
 			blocks = append(blocks, SigningPolicy{CA: NormaliseDN(val.text)})
