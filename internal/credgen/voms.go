@@ -195,16 +195,18 @@ func (v *VOMSServer) IssueAC(holder *x509.Certificate, o ACOptions) ([]byte, err
 			if len(o.Attrs) > 0 {
 				addExt(b, oidAttributes, false, func(b *cryptobyte.Builder) {
 					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // AttributeHolder
-							b.AddASN1(cbasn1.SEQUENCE, addGrantor)
-							b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-								for _, a := range o.Attrs {
-									b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-										b.AddASN1OctetString([]byte(a.Name))
-										b.AddASN1OctetString([]byte(a.Value))
-										b.AddASN1OctetString([]byte(a.Qualifier))
-									})
-								}
+						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SEQUENCE OF
+							b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // AttributeHolder
+								b.AddASN1(cbasn1.SEQUENCE, addGrantor)
+								b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+									for _, a := range o.Attrs {
+										b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+											b.AddASN1OctetString([]byte(a.Name))
+											b.AddASN1OctetString([]byte(a.Value))
+											b.AddASN1OctetString([]byte(a.Qualifier))
+										})
+									}
+								})
 							})
 						})
 					})

@@ -249,10 +249,6 @@ func globList(s string) ([]*regexp.Regexp, error) {
 // NormaliseDN rewrites the attribute spellings that tools disagree on to
 // one form, as VOMS does (src/common/normalize.c): /emailAddress= and /E=
 // become /Email=, /USERID= becomes /UID=.
-func NormaliseDN(dn string) string {
-	if !strings.Contains(dn, "/E") && !strings.Contains(dn, "/USERID=") {
-		return dn
-	}
-	r := strings.NewReplacer("/emailAddress=", "/Email=", "/E=", "/Email=", "/USERID=", "/UID=")
-	return r.Replace(dn)
-}
+func NormaliseDN(dn string) string { return dnSpellings.Replace(dn) }
+
+var dnSpellings = strings.NewReplacer("/emailAddress=", "/Email=", "/E=", "/Email=", "/USERID=", "/UID=")
