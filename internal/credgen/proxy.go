@@ -106,7 +106,7 @@ func (c *Cred) Proxy(opts ProxyOptions) (*Cred, error) {
 		t.ExtraExtensions = append(t.ExtraExtensions, ext)
 	}
 	if len(opts.ACs) > 0 {
-		t.ExtraExtensions = append(t.ExtraExtensions, pkix.Extension{Id: OIDVOMSACs, Value: acSeq(opts.ACs)})
+		t.ExtraExtensions = append(t.ExtraExtensions, pkix.Extension{Id: OIDVOMSACs, Value: ACExtension(opts.ACs...)})
 	}
 	p, err := sign(t, key.Public(), c.Cert, c.Key, opts.Mutate)
 	if err != nil {
@@ -166,8 +166,9 @@ func proxyCertInfo(o ProxyOptions) (pkix.Extension, error) {
 	return pkix.Extension{Id: id, Critical: !o.NonCritical, Value: v}, nil
 }
 
-// acSeq wraps ACs in the VOMS extension value: SEQUENCE { SEQUENCE OF AC }.
-func acSeq(acs [][]byte) []byte {
+// ACExtension wraps ACs in the VOMS proxy extension value: SEQUENCE {
+// SEQUENCE OF AttributeCertificate }.
+func ACExtension(acs ...[]byte) []byte {
 	var b cryptobyte.Builder
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {

@@ -73,6 +73,8 @@ type ACOptions struct {
 	Authority string
 	// OmitCerts leaves the signer's certificate out of the AC.
 	OmitCerts bool
+	// ExtraCerts follow the signer's certificate in the AC (its chain).
+	ExtraCerts []*x509.Certificate
 	// SignWith signs with another key than the server's (a forged AC).
 	SignWith crypto.Signer
 	// CriticalExt adds an unknown critical extension (must be refused).
@@ -169,7 +171,12 @@ func (v *VOMSServer) IssueAC(holder *x509.Certificate, o ACOptions) ([]byte, err
 			if !o.OmitCerts {
 				addExt(b, oidCertSeq, false, func(b *cryptobyte.Builder) {
 					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddBytes(v.Cert.Raw) })
+						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+							b.AddBytes(v.Cert.Raw)
+							for _, c := range o.ExtraCerts {
+								b.AddBytes(c.Raw)
+							}
+						})
 					})
 				})
 			}

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -206,4 +207,53 @@ func noErr(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestCADirectoryLimits(t *testing.T) {
+	t.Run("ca-depth", func(t *testing.T) {
+		for _, subs := range []int{7, 8} {
+			dir := t.TempDir()
+			root := must[*credgen.CA](t)(credgen.NewCA("/CN=Depth Root", credgen.CertOptions{KeyType: credgen.ECDSAP256}))
+			noErr(t, root.WriteTo(dir, credgen.DirOptions{}))
+			ca := root
+			for i := 0; i < subs; i++ {
+				ca = must[*credgen.CA](t)(ca.NewSubCA(fmt.Sprintf("/CN=Depth Sub %d", i), credgen.CertOptions{KeyType: credgen.ECDSAP256}))
+				noErr(t, ca.WriteTo(dir, credgen.DirOptions{}))
+			}
+			user := must[*credgen.Cred](t)(ca.IssueUser("/CN=Deep User", credgen.CertOptions{KeyType: credgen.ECDSAP256}))
+			_, err := verify(t, dir, slices.Concat(user.CertPEM(), user.KeyPEM()), pki.Options{})
+			if subs == 7 {
+				noErr(t, err)
+			} else {
+				wantReason(t, err, pki.ReasonUntrusted, failure.Authz)
+			}
+		}
+	})
+	t.Run("hash-collisions", func(t *testing.T) {
+		ca := must[*credgen.CA](t)(credgen.NewCA("/CN=Collision CA", credgen.CertOptions{KeyType: credgen.ECDSAP256}))
+		other := must[*credgen.CA](t)(credgen.NewCA("/CN=Other CA", credgen.CertOptions{KeyType: credgen.ECDSAP256}))
+		user := must[*credgen.Cred](t)(ca.IssueUser("/CN=Collision User", credgen.CertOptions{KeyType: credgen.ECDSAP256}))
+		for _, n := range []int{15, 16} {
+			dir := t.TempDir()
+			for i := 0; i < n; i++ {
+				noErr(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s.%d", ca.Hash(false), i)), other.CertPEM(), 0o644))
+			}
+			noErr(t, ca.WriteTo(dir, credgen.DirOptions{}))
+			_, err := verify(t, dir, slices.Concat(user.CertPEM(), user.KeyPEM()), pki.Options{})
+			if n == 15 {
+				noErr(t, err)
+			} else {
+				wantReason(t, err, pki.ReasonUntrusted, failure.Authz)
+			}
+		}
+	})
+	t.Run("file-size", func(t *testing.T) {
+		ca := must[*credgen.CA](t)(credgen.NewCA("/CN=Big CA", credgen.CertOptions{KeyType: credgen.ECDSAP256}))
+		user := must[*credgen.Cred](t)(ca.IssueUser("/CN=Big User", credgen.CertOptions{KeyType: credgen.ECDSAP256}))
+		dir := t.TempDir()
+		noErr(t, ca.WriteTo(dir, credgen.DirOptions{}))
+		noErr(t, os.Truncate(filepath.Join(dir, ca.Hash(false)+".0"), 64<<20+1))
+		_, err := verify(t, dir, slices.Concat(user.CertPEM(), user.KeyPEM()), pki.Options{})
+		wantReason(t, err, pki.ReasonCADirectory, failure.System)
+	})
 }

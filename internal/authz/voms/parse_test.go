@@ -12,8 +12,6 @@ import (
 	"github.com/glexec-ng/glexec/internal/authz/voms"
 	"github.com/glexec-ng/glexec/internal/credgen"
 	"github.com/glexec-ng/glexec/internal/failure"
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 var updateSeeds = flag.Bool("update-seeds", false, "regenerate the fuzz seed corpora")
@@ -47,18 +45,7 @@ func (l *acLab) ac(t testing.TB, o credgen.ACOptions) []byte {
 	return der
 }
 
-// extension wraps ACs as the proxy extension value.
-func extension(acs ...[]byte) []byte {
-	var b cryptobyte.Builder
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			for _, ac := range acs {
-				b.AddBytes(ac)
-			}
-		})
-	})
-	return b.BytesOrPanic()
-}
+var extension = credgen.ACExtension
 
 func TestParseAC(t *testing.T) {
 	l := newACLab(t)
