@@ -51,18 +51,8 @@ func TestParseAttrAndCertLimits(t *testing.T) {
 // server certificate file too large to read, and one beyond the number of
 // files scanned. Each leaves the AC untrusted.
 func TestVerifyVOMSDirLimits(t *testing.T) {
-	ca, err := credgen.NewCA("/DC=org/DC=example/CN=Limits CA", credgen.CertOptions{KeyType: credgen.ECDSAP256})
-	if err != nil {
-		t.Fatal(err)
-	}
-	user, err := ca.IssueUser("/DC=org/DC=example/CN=Limits User", credgen.CertOptions{KeyType: credgen.ECDSAP256})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := credgen.NewVOMSServer(ca, "testvo", "voms.example.org", 15000, credgen.CertOptions{KeyType: credgen.ECDSAP256})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := newACLab(t)
+	ca, user, s := l.ca, l.user, l.server
 	certdir := t.TempDir()
 	if err := ca.WriteTo(certdir, credgen.DirOptions{}); err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 var updateSeeds = flag.Bool("update-seeds", false, "regenerate the fuzz seed corpora")
 
 type acLab struct {
+	ca     *credgen.CA
 	user   *credgen.Cred
 	server *credgen.VOMSServer
 }
@@ -34,7 +35,7 @@ func newACLab(t testing.TB) *acLab {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &acLab{user: user, server: s}
+	return &acLab{ca: ca, user: user, server: s}
 }
 
 func (l *acLab) ac(t testing.TB, o credgen.ACOptions) []byte {
