@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -362,4 +363,54 @@ func vpt(t testing.TB, certDir string, bundle []byte) (bool, string) {
 		t.Fatalf("verify-proxy-tool: %v\n%s", err, out)
 	}
 	return true, string(out)
+}
+
+var (
+	vomscheckOnce sync.Once
+	vomscheckPath string
+	vomscheckErr  error
+)
+
+// vomscheck runs the libvomsapi oracle (testdata/vomscheck.cc, built
+// once with g++ against voms-dev) on a proxy file. ok reports whether
+// libvomsapi validated its ACs; fqans are those it returned, in order.
+func vomscheck(t testing.TB, vomsDir, certDir string, bundle []byte) (ok bool, fqans []string, out string) {
+	t.Helper()
+	for _, tool := range [][2]string{{"g++", "g++"}, {"/usr/include/voms/voms_api.h", "voms-dev"}} {
+		if _, err := os.Stat(tool[0]); err != nil {
+			if _, err := exec.LookPath(tool[0]); err != nil {
+				t.Fatalf("%s not found: install the Debian package %s (make deps)", tool[0], tool[1])
+			}
+		}
+	}
+	vomscheckOnce.Do(func() {
+		d, err := os.MkdirTemp("", "glexec-vomscheck-")
+		if err != nil {
+			vomscheckErr = err
+			return
+		}
+		vomscheckPath = filepath.Join(d, "vomscheck")
+		if b, err := exec.Command("g++", "-std=c++11", "-o", vomscheckPath, filepath.Join("testdata", "vomscheck.cc"), "-lvomsapi", "-lssl", "-lcrypto").CombinedOutput(); err != nil {
+			vomscheckErr = fmt.Errorf("building vomscheck: %v\n%s", err, b)
+		}
+	})
+	if vomscheckErr != nil {
+		t.Fatal(vomscheckErr)
+	}
+	f := tmp(t, "vomscheck.pem")
+	if err := os.WriteFile(f, bundle, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := exec.Command(vomscheckPath, vomsDir, certDir, f).Output()
+	if err != nil {
+		t.Fatalf("vomscheck: %v", err)
+	}
+	out = string(b)
+	ok = strings.HasPrefix(out, "OK ")
+	for _, l := range strings.Split(out, "\n") {
+		if f, found := strings.CutPrefix(l, "FQAN "); found {
+			fqans = append(fqans, f)
+		}
+	}
+	return ok, fqans, out
 }

@@ -183,7 +183,7 @@ func (v *VOMSServer) IssueAC(holder *x509.Certificate, o ACOptions) ([]byte, err
 			addExt(b, oidNoRevAvail, false, func(b *cryptobyte.Builder) { b.AddASN1NULL() })
 			addExt(b, oidAKI, false, func(b *cryptobyte.Builder) {
 				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-					b.AddASN1(cbasn1.Tag(0).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(akiKeyID(v.Cert)) })
+					b.AddASN1(cbasn1.Tag(0).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(spkiKeyID(v.Cert.RawSubjectPublicKeyInfo)) })
 				})
 			})
 			if len(o.Targets) > 0 {
@@ -252,14 +252,14 @@ func addExt(b *cryptobyte.Builder, id asn1.ObjectIdentifier, critical bool, valu
 	})
 }
 
-// akiKeyID is SHA-1 of the subjectPublicKey BIT STRING contents, as VOMS
-// computes the AC's authority key identifier.
-func akiKeyID(c *x509.Certificate) []byte {
+// spkiKeyID is SHA-1 of the subjectPublicKey BIT STRING contents of a DER
+// SubjectPublicKeyInfo.
+func spkiKeyID(spkiDER []byte) []byte {
 	var spki struct {
 		Alg asn1.RawValue
 		Key asn1.BitString
 	}
-	if _, err := asn1.Unmarshal(c.RawSubjectPublicKeyInfo, &spki); err != nil {
+	if _, err := asn1.Unmarshal(spkiDER, &spki); err != nil {
 		return nil
 	}
 	h := sha1.Sum(spki.Key.Bytes)
