@@ -84,6 +84,9 @@ func TestParseLimits(t *testing.T) {
 		{"17-acs", extension(seventeen...)},
 		{"65-targets", extension(l.ac(t, credgen.ACOptions{Targets: many[:65]}))},
 		{"bad-authority", extension(l.ac(t, credgen.ACOptions{Authority: "testvo-voms.example.org"}))},
+		{"vo-path-traversal", extension(l.ac(t, credgen.ACOptions{Authority: "../../../tmp://voms.example.org:15000"}))},
+		{"host-path-traversal", extension(l.ac(t, credgen.ACOptions{Authority: "testvo://../../x:15000"}))},
+		{"hidden-host", extension(l.ac(t, credgen.ACOptions{Authority: "testvo://.lsc:15000"}))},
 		{"no-acs", extension()},
 		{"truncated", extension(one)[:len(one)/2]},
 	} {
