@@ -1,6 +1,7 @@
 package authz_test
 
 import (
+	"bytes"
 	"crypto/x509"
 	"errors"
 	"math/big"
@@ -77,6 +78,18 @@ func ok(typ pki.ProxyType, pol pki.ProxyPolicy, depth int) func(*testing.T, *lab
 		if len(c.Chain) != depth+1 {
 			t.Errorf("chain of %d certificates, want %d", len(c.Chain), depth+1)
 		}
+		earliest := c.Chain[0].NotAfter
+		for _, x := range c.Chain {
+			if x.NotAfter.Before(earliest) {
+				earliest = x.NotAfter
+			}
+		}
+		if !c.NotAfter.Equal(earliest) {
+			t.Errorf("NotAfter %v, want the chain's earliest %v", c.NotAfter, earliest)
+		}
+		if n := bytes.Count(c.CertsPEM, []byte("BEGIN CERTIFICATE")); n != depth+1 || bytes.Contains(c.CertsPEM, []byte("PRIVATE KEY")) {
+			t.Errorf("CertsPEM holds %d certificates (want %d) or a key", n, depth+1)
+		}
 	}
 }
 
@@ -89,6 +102,9 @@ func fqans(want []string, dropped ...failure.Reason) func(*testing.T, *lab, *aut
 		var got []failure.Reason
 		for _, d := range c.DroppedACs {
 			got = append(got, failure.ReasonOf(d.Err))
+			if failure.ClassOf(d.Err) != failure.Authz || d.VO == "" {
+				t.Errorf("dropped AC of %q: class %v", d.VO, failure.ClassOf(d.Err))
+			}
 		}
 		if !slices.Equal(got, dropped) {
 			t.Errorf("dropped ACs %v, want %v", got, dropped)
