@@ -96,9 +96,6 @@ func verify(t *testing.T, dir string, bundle []byte, opts pki.Options) (*pki.Cha
 	if err != nil {
 		t.Fatal(err)
 	}
-	if opts.Now.IsZero() {
-		opts.Now = time.Now()
-	}
 	return pki.OpenStore(dir).Verify(b, opts)
 }
 
