@@ -199,6 +199,10 @@ var validateCases = []validateCase{
 	{name: "gpi-not-yet-valid", make: func(t *testing.T, l *lab) []byte { return l.gpi(t, "-rfc") }, opts: at(-3 * time.Hour), reason: pki.ReasonNotYetValid, class: failure.Authz, vpt: vptNA},
 	{name: "gpi-untrusted-ca", make: func(t *testing.T, l *lab) []byte { return l.gpiAs(t, l.stranger, "-rfc") }, reason: pki.ReasonUntrusted, class: failure.Authz, vpt: vptReject},
 	{name: "gpi-revoked", make: func(t *testing.T, l *lab) []byte { return l.gpiAs(t, l.revoked, "-rfc") }, reason: pki.ReasonRevoked, class: failure.Authz, vpt: vptReject},
+	{name: "openssl-crl-revoked", make: func(t *testing.T, l *lab) []byte { return l.gpiAs(t, l.revoked, "-rfc") }, certDir: func(l *lab) string { return l.opensslCRL },
+		opts: func(o *authz.ValidateOptions) { o.RequireCRL = true }, reason: pki.ReasonRevoked, class: failure.Authz, vpt: vptReject},
+	{name: "openssl-crl-not-revoked", make: func(t *testing.T, l *lab) []byte { return l.gpi(t, "-rfc") }, certDir: func(l *lab) string { return l.opensslCRL },
+		opts: func(o *authz.ValidateOptions) { o.RequireCRL = true }, vpt: vptAccept, check: ok(pki.RFC3820, pki.Impersonation, 1)},
 	{name: "gpi-eec-no-digitalsignature", make: func(t *testing.T, l *lab) []byte { return l.gpiAs(t, l.noDS, "-rfc") }, reason: pki.ReasonProxyKeyUsage, class: failure.Authz, vpt: vptReject},
 
 	// The proxy file itself.
