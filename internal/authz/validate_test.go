@@ -3,6 +3,7 @@ package authz_test
 import (
 	"bytes"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"math/big"
 	"os"
@@ -153,6 +154,11 @@ func vomsProxy(acs ...func(l *lab) (*credgen.VOMSServer, credgen.ACOptions)) fun
 		}
 		return p.PEM()
 	}
+}
+
+// garbleVOMS adds a VOMS extension whose value is not an AC sequence.
+func garbleVOMS(c *x509.Certificate) {
+	c.ExtraExtensions = append(c.ExtraExtensions, pkix.Extension{Id: voms.OIDACSeq, Value: []byte{0x30, 0x03, 0x02, 0x01, 0x05}})
 }
 
 func acA(o credgen.ACOptions) func(l *lab) (*credgen.VOMSServer, credgen.ACOptions) {
@@ -386,6 +392,15 @@ var validateCases = []validateCase{
 	}, vpt: vptAccept, voms: vomsReject, check: fqans(nil, voms.ReasonBadSignature)},
 	{name: "go-ac-critical-extension", make: vomsProxy(acA(credgen.ACOptions{CriticalExt: true})), vpt: vptAccept, voms: vomsReject, check: fqans(nil, voms.ReasonCriticalExtension)},
 	{name: "go-ac-not-yet-valid", make: vomsProxy(acA(credgen.ACOptions{NotBefore: time.Now().Add(time.Hour)})), vpt: vptAccept, voms: vomsReject, check: fqans(nil, voms.ReasonNotYetValid)},
+	{name: "go-ac-extension-garbled", make: proxyOf(nil, credgen.ProxyOptions{Mutate: garbleVOMS}), vpt: vptAccept,
+		check: func(t *testing.T, l *lab, c *authz.Credential) {
+			if len(c.FQANs) != 0 || len(c.DroppedACs) != 1 || failure.ReasonOf(c.DroppedACs[0].Err) != voms.ReasonMalformed ||
+				failure.ClassOf(c.DroppedACs[0].Err) != failure.Client || c.DroppedACs[0].VO != "" {
+				t.Errorf("FQANs %q, dropped %+v", c.FQANs, c.DroppedACs)
+			}
+		}},
+	{name: "go-ac-extension-garbled-fatal", make: proxyOf(nil, credgen.ProxyOptions{Mutate: garbleVOMS}),
+		opts: func(o *authz.ValidateOptions) { o.VOMSFatal = true }, reason: voms.ReasonMalformed, class: failure.Client, vpt: vptAccept},
 	{name: "go-ac-no-certs-no-server-cert", make: vomsProxy(acA(credgen.ACOptions{OmitCerts: true})), vpt: vptAccept, voms: vomsReject, check: fqans(nil, voms.ReasonUntrusted)},
 	{name: "go-ac-no-certs-server-cert", make: vomsProxy(acA(credgen.ACOptions{OmitCerts: true})), vomsDir: func(l *lab) string { return l.certVomsdir },
 		vpt: vptAccept, voms: vomsAccept, check: fqans([]string{"/testvo"})},
