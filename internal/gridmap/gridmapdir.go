@@ -451,7 +451,7 @@ func (d *Dir) create(pool, lease, leasePath, who string) (entry string, retry bo
 		src := filepath.Join(d.Path, name)
 		// LCMAPS insists the entry be writable, so a site can take an
 		// account out of service by making its entry read-only.
-		f, oerr := os.OpenFile(src, os.O_WRONLY|os.O_APPEND, 0)
+		f, oerr := os.OpenFile(src, os.O_WRONLY|os.O_APPEND|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 		if oerr != nil {
 			d.log().Errorf("lcmaps_gridmapdir-gridmapdir_newlease: no write-access to \"%s\": %s", src, Strerror(oerr))
 			werr = d.unusable(src, oerr)
