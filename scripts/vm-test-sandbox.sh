@@ -49,8 +49,8 @@ cat >"$r/init" <<'EOS'
 mount -t proc proc /proc
 mount -t tmpfs -o size=700m tmpfs /newroot
 for d in bin sbin usr opt t etc; do cp -a /$d /newroot/; done
-mkdir -p /newroot/proc /newroot/sys /newroot/dev /newroot/tmp /newroot/run
-chmod 1777 /newroot/tmp
+mkdir -p /newroot/proc /newroot/sys /newroot/dev /newroot/tmp /newroot/run /newroot/var/tmp
+chmod 1777 /newroot/tmp /newroot/var/tmp
 cp /stage2 /newroot/stage2
 exec switch_root /newroot /stage2
 EOS

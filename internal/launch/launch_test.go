@@ -95,6 +95,8 @@ func TestDecodeRefuses(t *testing.T) {
 		{"no argv", mut(func(r *Request) { r.Argv = nil }), ReasonInvalid},
 		{"relative argv0", mut(func(r *Request) { r.Argv = []string{"id"} }), ReasonInvalid},
 		{"nul in argv", mut(func(r *Request) { r.Argv = append(r.Argv, "a\x00b") }), ReasonInvalid},
+		{"too many args", mut(func(r *Request) { r.Argv = append([]string{"/bin/true"}, make([]string, maxArgs)...) }), ReasonInvalid},
+		{"too many env entries", mut(func(r *Request) { r.Env = repeat("A=1", maxEnv+1) }), ReasonInvalid},
 		{"env without =", mut(func(r *Request) { r.Env = []string{"PATH"} }), ReasonInvalid},
 		{"env empty key", mut(func(r *Request) { r.Env = []string{"=x"} }), ReasonInvalid},
 		{"cwd relative", mut(func(r *Request) { r.Cwd = "home" }), ReasonInvalid},
@@ -170,6 +172,14 @@ func seq(n int) []int {
 		s[i] = 1000 + i
 	}
 	return s
+}
+
+func repeat(s string, n int) []string {
+	r := make([]string, n)
+	for i := range r {
+		r[i] = s
+	}
+	return r
 }
 
 func paths(n int) []string {

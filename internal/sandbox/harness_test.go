@@ -47,7 +47,10 @@ func newWorld(t *testing.T) *world {
 	if w.unified == "" {
 		t.Fatal("no cgroup2 hierarchy at /sys/fs/cgroup/unified or /sys/fs/cgroup")
 	}
-	base, err := os.MkdirTemp("", "glexec-sandbox-test-")
+	// Not below /tmp, which the payload sees as its private tmpfs: the
+	// test must see the helper's directories the way a payload would
+	// see /run/glexec and /var/lib/glexec.
+	base, err := os.MkdirTemp("/var/tmp", "glexec-sandbox-test-")
 	if err != nil {
 		t.Fatal(err)
 	}
