@@ -25,14 +25,14 @@ const (
 // world is one test's sandbox environment: its own run/state directories,
 // a cgroup of its own under the unified hierarchy, a staged proxy.
 type world struct {
-	t        *testing.T
+	t        testing.TB
 	base     string
 	unified  string // the cgroup2 mount as the test sees it
 	parent   string // the test's parent cgroup, relative to unified
 	proxyDir string // staging directory of the proxy on the host
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("requires root: runs glexec-sandbox")
@@ -131,7 +131,7 @@ func (w *world) start(r *launch.Request) (*exec.Cmd, *os.File, *os.File) {
 	return cmd, out, errf
 }
 
-func finishCmd(t *testing.T, cmd *exec.Cmd, out, errf *os.File) outcome {
+func finishCmd(t testing.TB, cmd *exec.Cmd, out, errf *os.File) outcome {
 	t.Helper()
 	cmd.Wait()
 	defer out.Close()
