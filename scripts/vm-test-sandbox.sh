@@ -29,7 +29,7 @@ file -L "$busybox" 2>/dev/null | grep -q 'statically linked' || die "$busybox is
 work=$(mktemp -d /tmp/glexec-vmtest.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 r=$work/root
-mkdir -p "$r/bin" "$r/opt/glexec" "$r/t" "$r/newroot" "$r/proc" "$r/etc"
+mkdir -p "$r/bin" "$r/sbin" "$r/usr/bin" "$r/usr/sbin" "$r/opt/glexec" "$r/t" "$r/newroot" "$r/proc" "$r/etc"
 cd "$root"
 CGO_ENABLED=1 "$GO" build -tags netgo,osusergo -ldflags '-s -w -extldflags -static' -o "$r/opt/glexec/glexec-sandbox" ./cmd/glexec-sandbox 2>/dev/null
 for p in sandbox cgroup; do
