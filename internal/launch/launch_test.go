@@ -166,6 +166,26 @@ func TestReadPipe(t *testing.T) {
 	}
 }
 
+// Pipe holds the whole request, even one far above the default 64 KiB pipe
+// buffer, with no writer left.
+func TestPipeHoldsLargeRequest(t *testing.T) {
+	r := validRun()
+	r.Env = append(r.Env, "BIG="+strings.Repeat("x", 900<<10))
+	pr, err := Pipe(r)
+	if err != nil {
+		t.Fatalf("Pipe: %v", err)
+	}
+	defer pr.Close()
+	got, err := ReadPipe(pr)
+	if err != nil || !reflect.DeepEqual(got, r) {
+		t.Fatalf("ReadPipe: %v", err)
+	}
+	r.Env = append(r.Env, "HUGE="+strings.Repeat("x", MaxRequestSize))
+	if _, err := Pipe(r); failure.ReasonOf(err) != ReasonTooLarge {
+		t.Errorf("Pipe of an oversized request: %v, want %s", err, ReasonTooLarge)
+	}
+}
+
 func seq(n int) []int {
 	s := make([]int, n)
 	for i := range s {
