@@ -85,9 +85,7 @@ func (inv *invocation) preparePayload() (*payload, error) {
 		}
 		st, err := proxy.Stage(inv.source.Data, opts)
 		if err != nil {
-			for _, l := range proxy.LegacyLines(err, inv.snap.ClientCert(), inv.snap.Lookup(env.SourceProxy)) {
-				fmt.Fprintf(os.Stderr, "[gLExec]:  %s\n", l)
-			}
+			inv.legacyLines(err)
 			return nil, inv.logged(err)
 		}
 		p.proxy, p.ownProxy = st.Path, !opts.Dest.Set
