@@ -13,6 +13,8 @@ type want struct {
 	code int
 	// stderr lines that must appear, each as a whole line.
 	stderr []string
+	// stderrParts must each be contained in stderr.
+	stderrParts []string
 	// syslog messages that must arrive, each matched against the whole
 	// text of one message.
 	logs []string
@@ -40,6 +42,12 @@ func expect(t *testing.T, r Result, logs *logtest.Listener, w want) {
 	for _, l := range w.stderr {
 		if !contains(lines, l) {
 			t.Errorf("stderr lacks the line %q", l)
+			bad = true
+		}
+	}
+	for _, p := range w.stderrParts {
+		if !strings.Contains(r.Stderr, p) {
+			t.Errorf("stderr lacks %q", p)
 			bad = true
 		}
 	}

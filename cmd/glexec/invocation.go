@@ -310,7 +310,7 @@ func (inv *invocation) readProxies(allowNoKey bool) error {
 // legacyLines writes gLExec's fixed stderr lines for a proxy error, which
 // scripts grep for, before the structured error.
 func (inv *invocation) legacyLines(err error) {
-	for _, l := range proxy.LegacyLines(err, inv.snap.ClientCert(), inv.snap.Lookup(env.SourceProxy)) {
+	for _, l := range proxy.LegacyLines(err, inv.snap.ClientCert(), inv.snap.Lookup(env.SourceProxy), inv.snap.TargetProxy().Value) {
 		fmt.Fprintf(os.Stderr, "[gLExec]:  %s\n", l)
 	}
 }
