@@ -2,11 +2,13 @@ package integration
 
 import (
 	"bytes"
+	"crypto/md5"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/glexec-ng/glexec/internal/credgen"
 )
@@ -241,4 +243,75 @@ func TestTargetProxy(t *testing.T) {
 			assertNoLeases(t)
 		})
 	}
+}
+
+// TestProxyRenewal renews a running payload's proxy the way pilots do: a
+// second glexec call with a new proxy and the same GLEXEC_TARGET_PROXY.
+// The payload reads the proxy in a loop and must only ever see a whole
+// proxy, the old one or a new one, and the newest one at the end.
+func TestProxyRenewal(t *testing.T) {
+	g := setupGrid(t)
+	writeConf(t, g.conf())
+	logs := listenSyslog(t)
+	target := filepath.Join(placeDir(t, "/tmp/renew", alice.UID, alice.GID, 0o700), "proxy")
+	started, stop := "/tmp/renew-started", "/tmp/renew-stop"
+	t.Cleanup(func() { os.Remove(started); os.Remove(stop) })
+	hashes := map[string]int{} // md5sum line → which proxy (0 = the first)
+	var proxies []string
+	for i := 0; i < 4; i++ {
+		p := g.proxyFor(t, g.alice, credgen.ProxyOptions{})
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hashes[fmt.Sprintf("%x  -", md5.Sum(data))] = i
+		proxies = append(proxies, p)
+	}
+	payload := fmt.Sprintf(`md5sum < "$X509_USER_PROXY"; : > %s; while [ ! -e %s ]; do md5sum < "$X509_USER_PROXY"; done; md5sum < "$X509_USER_PROXY"`, started, stop)
+	run := startAs(pilot, pilotEnv(proxies[0], "GLEXEC_TARGET_PROXY="+target), "", world.Bin, world.Sh, "-c", payload)
+	if !waitFile(started, 20*time.Second) {
+		r := run.Wait()
+		t.Fatalf("the payload did not start: %+v", r)
+	}
+	for _, p := range proxies[1:] {
+		r := runAs(pilot, pilotEnv(p, "GLEXEC_TARGET_PROXY="+target), "", world.Bin, world.Sh, "-c", "exit 0")
+		expect(t, r, logs, want{code: 0, logs: []string{"renewed proxy " + target + " for alice"}})
+	}
+	if err := os.WriteFile(stop, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run.Wait()
+	if r.Code != 0 {
+		t.Fatalf("payload: exit %d: %s", r.Code, r.Stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+	seen := map[int]int{}
+	for _, l := range lines {
+		i, ok := hashes[l]
+		if !ok {
+			t.Fatalf("the payload read something that is no whole proxy (md5 %q) among %d reads", l, len(lines))
+		}
+		seen[i]++
+	}
+	if hashes[lines[0]] != 0 || hashes[lines[len(lines)-1]] != len(proxies)-1 {
+		t.Errorf("the payload saw proxy %d first and %d last, want 0 and %d (reads per proxy: %v)",
+			hashes[lines[0]], hashes[lines[len(lines)-1]], len(proxies)-1, seen)
+	}
+	t.Logf("%d reads, per proxy: %v", len(lines), seen)
+	if fi, err := os.Stat(target); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("target proxy after the payload: %v %v", fi, err)
+	}
+	assertNoLeases(t)
+}
+
+// waitFile waits for path to exist.
+func waitFile(path string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if _, err := os.Lstat(path); err == nil {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return false
 }
