@@ -180,8 +180,10 @@ func (inv *invocation) mapCredential() error {
 		Log:        inv.log.LCMAPS(),
 		Now:        time.Now,
 		Privileged: inv.privileged,
-		StateDir:   buildcfg.StateDir,
-		DryRun:     inv.args.Mode != frontend.Run,
+		// A non-setuid install runs the payload as the caller.
+		LoggingOnly: !inv.privileged,
+		StateDir:    buildcfg.StateDir,
+		DryRun:      inv.args.Mode != frontend.Run,
 	}
 	if inv.trusted {
 		penv.Vars = inv.snap.Vars(lcmapsVars...)

@@ -409,6 +409,17 @@ func TestTrackingPlugin(t *testing.T) {
 		t.Fatal("dry run left its lease")
 	}
 
+	f.env.DryRun = false
+	f.env.LoggingOnly = true
+	logOnly := &policy.CredData{}
+	if err := p.Run(request(userDN), logOnly); err != nil {
+		t.Fatal(err)
+	}
+	if logOnly.TrackingGID != 0 || logOnly.TrackingLease != "" || len(logOnly.SGIDs) != 0 {
+		t.Fatalf("logging-only run = %+v", logOnly)
+	}
+	f.env.LoggingOnly = false
+
 	f.env.StateDir = ""
 	wantReason(t, p.Run(request(userDN), &policy.CredData{}), failure.System, tracking.ReasonUnusable)
 }
