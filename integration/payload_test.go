@@ -116,6 +116,8 @@ func TestExitCodes(t *testing.T) {
 	g := setupGrid(t)
 	writeConf(t, g.conf())
 	notExec := placeFile(t, "/tmp/not-executable", []byte("#!/bin/sh\nexit 0\n"), 0, 0, 0o644)
+	// Executable by mode, but no format the kernel knows: execve fails.
+	garbage := placeFile(t, "/tmp/garbage", []byte("\x00\x01\x02 not a program\n"), 0, 0, 0o755)
 	link := "/tmp/sh-link"
 	if err := os.Symlink(world.Sh, link); err != nil {
 		t.Fatal(err)
@@ -138,6 +140,9 @@ func TestExitCodes(t *testing.T) {
 		{"command not executable", []string{notExec}, want{code: 201,
 			stderr: []string{"[gLExec]:  " + notExec + ": the command is not executable by the target account"},
 			logs:   []string{notExec + ": the command is not executable by the target account"}}},
+		{"exec fails", []string{garbage}, want{code: 126,
+			stderr: []string{"[gLExec]:  cannot execute " + garbage + ": exec format error"},
+			logs:   []string{"cannot execute " + garbage + ": exec format error"}}},
 		{"command is a symbolic link", []string{link, "-c", "exit 0"}, want{code: 201,
 			stderr: []string{"[gLExec]:  " + link + ": the command is a symbolic link"},
 			logs:   []string{link + ": the command is a symbolic link"}}},

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -167,6 +168,12 @@ func payloadCwd(target privop.Identity, home string) (string, bool) {
 
 // execFailed is the exit status when the payload could not be executed.
 func (inv *invocation) execFailed(path string, err error) int {
+	// os/exec wraps the errno as "fork/exec <path>: ..."; the path is
+	// already in the message.
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
 	inv.log.Errorf("cannot execute %s: %v", path, err)
 	fmt.Fprintf(os.Stderr, "[gLExec]:  cannot execute %s: %v\n", path, err)
 	return frontend.ExitExecFailed
