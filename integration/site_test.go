@@ -133,3 +133,70 @@ func TestProxyVariables(t *testing.T) {
 		})
 	}
 }
+
+// TestSiteOptions runs real calls under the glexec.conf settings a site
+// chooses: who may call, who may omit the key, who switches identity,
+// whether a proxy is staged, where the log goes; and a pool mapping.
+func TestSiteOptions(t *testing.T) {
+	g := setupGrid(t)
+	dteam001 := Account{Name: "dteam001", UID: poolFirstUID, GID: poolGID, Home: filepath.Join(world.Home, "dteam001")}
+	logFile := filepath.Join(world.Root, "var/log-glexec")
+	set := func(key, value string) string {
+		return strings.Replace(g.conf(), "\n"+key+" = ", "\n"+key+" = "+value+"\n#", 1)
+	}
+	for _, tc := range []struct {
+		name   string
+		conf   string
+		caller Account
+		cred   *credgen.Cred
+		noKey  bool   // the proxy file without its private key
+		script string // payload
+		want   want
+		check  func(t *testing.T, r Result)
+	}{
+		{"user_white_list = * admits anyone", set("user_white_list", "*"), outsider, g.alice, false, "id -un",
+			want{code: 0, stdout: str("alice\n")}, nil},
+		{"user_white_list = .dteam admits a pool account", set("user_white_list", ".dteam"), dteam001, g.alice, false, "id -un",
+			want{code: 0, stdout: str("alice\n")}, nil},
+		{"user_white_list = .dteam refuses others", set("user_white_list", ".dteam"), pilot, g.alice, false, "id -un",
+			want{code: 203, stdout: str(""), stderr: []string{"[gLExec]:  pilot: the caller is not in user_white_list"}}, nil},
+		{"omission_private_key_white_list admits a proxy without key", g.conf("omission_private_key_white_list = pilot"), pilot, g.alice, true, "id -un",
+			want{code: 0, stdout: str("alice\n")}, nil},
+		{"user_identity_switch_by = lcmaps needs posix_enf", g.conf("user_identity_switch_by = lcmaps"), pilot, g.alice, false, "id -un",
+			want{code: 202, stdout: str(""), stderr: []string{fmt.Sprintf(
+				`[gLExec]:  %s: user_identity_switch_by = lcmaps, but policy "glexec" of %s has no lcmaps_posix_enf.mod step`, world.ConfFile, g.LCMAPSDB)}}, nil},
+		{"create_target_proxy = no", g.conf("create_target_proxy = no"), pilot, g.alice, false, `echo "[$X509_USER_PROXY]"`,
+			want{code: 0, stdout: str("[]\n")}, nil},
+		{"a pool account", g.conf(), pilot, g.bob, false, "id -gn; id -un",
+			want{code: 0, logParts: []string{"->mapped_user(dteam0", "mapped_group(dteam)"}}, func(t *testing.T, r Result) {
+				if !strings.HasPrefix(r.Stdout, "dteam\ndteam0") {
+					t.Errorf("pool mapping: payload runs as %q", r.Stdout)
+				}
+			}},
+		{"log_destination = file", set("log_destination", "file\nlog_file = "+logFile), pilot, g.alice, false, "exit 0",
+			want{code: 0}, func(t *testing.T, r Result) {
+				b, err := os.ReadFile(logFile)
+				if want := successLine(pilot, alice, alice.Home, world.Sh, "-c", "exit 0"); err != nil || !strings.Contains(string(b), want) {
+					t.Errorf("log file %s lacks %q: %v\n%s", logFile, want, err, b)
+				}
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			writeConf(t, tc.conf)
+			t.Cleanup(func() { os.Remove(logFile) })
+			logs := listenSyslog(t)
+			data := proxyPEM(t, tc.cred, credgen.ProxyOptions{})
+			if tc.noKey {
+				data = stripKey(data)
+			}
+			px := placeFile(t, filepath.Join(tc.caller.Home, "x509up"), data, tc.caller.UID, tc.caller.GID, 0o600)
+			env := []string{"PATH=/usr/bin:/bin", "HOME=" + tc.caller.Home, "GLEXEC_CLIENT_CERT=" + px}
+			r := runAs(tc.caller, env, "", world.Bin, world.Sh, "-c", tc.script)
+			expect(t, r, logs, tc.want)
+			if tc.check != nil {
+				tc.check(t, r)
+			}
+			assertNoLeases(t)
+		})
+	}
+}
