@@ -120,7 +120,7 @@ gumsclient -> glexectracking
 	}{
 		{"a successful authorization", db(hostkey, endpoint(gums)), g.alice, false, want{code: 0, logs: []string{
 			fmt.Sprintf(`lcmaps: lcmaps_plugin_scas_client-plugin_run(): User "%s" with first FQAN "" Permitted at endpoint "%s"`, aliceDN, endpoint(gums)),
-			successLine(pilot, alice, alice.Home, "/usr/bin/id", "-un"),
+			successLine(pilot, alice, alice.Home, world.Sh, "-c", "id -un"),
 		}, stdout: str("alice\n")}},
 		{"user doesn't exist", db(hostkey, endpoint(gums)), g.bob, false, want{code: 203, stderr: lcmapsFailedStderr, logs: append([]string{
 			"lcmaps: Username_handler: Error: Couldn't find the username 'engage' in the password file.",
@@ -150,7 +150,7 @@ gumsclient -> glexectracking
 				t.Cleanup(func() { gums.Up() })
 			}
 			px := g.proxyFor(t, tc.cred, credgen.ProxyOptions{})
-			r := runAs(pilot, pilotEnv(px), "", world.Bin, "/usr/bin/id", "-un")
+			r := runAs(pilot, pilotEnv(px), "", world.Bin, world.Sh, "-c", "id -un")
 			if tc.want.code != 0 {
 				tc.want.stdout = str("")
 			}
