@@ -329,31 +329,55 @@ type Result struct {
 
 // runAs runs argv as the account with exactly env as its environment.
 func runAs(a Account, env []string, dir string, argv ...string) Result {
+	return startAs(a, env, dir, argv...).Wait()
+}
+
+// Running is a command started by startAs.
+type Running struct {
+	Cmd       *exec.Cmd
+	out, errb bytes.Buffer
+	startErr  error
+}
+
+// startAs starts argv as the account with exactly env as its environment
+// and returns without waiting: for tests that signal glexec, or run a
+// second call while the first one's payload runs.
+func startAs(a Account, env []string, dir string, argv ...string) *Running {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = env
 	cmd.Dir = dir
 	if cmd.Dir == "" {
 		cmd.Dir = a.Home
 	}
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	r := &Running{Cmd: cmd}
+	cmd.Stdout, cmd.Stderr = &r.out, &r.errb
 	groups := make([]uint32, 0, len(a.Groups))
 	for _, g := range a.Groups {
 		groups = append(groups, uint32(g))
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(a.UID), Gid: uint32(a.GID), Groups: groups}}
-	err := cmd.Run()
-	r := Result{Stdout: out.String(), Stderr: errb.String()}
+	r.startErr = cmd.Start()
+	return r
+}
+
+// Wait waits for the command and returns what it produced; death by
+// signal N is reported as 128+N, the way a shell would.
+func (r *Running) Wait() Result {
+	err := r.startErr
+	if err == nil {
+		err = r.Cmd.Wait()
+	}
+	res := Result{Stdout: r.out.String(), Stderr: r.errb.String()}
 	var ee *exec.ExitError
 	switch {
 	case errors.As(err, &ee):
-		r.Code = ee.ExitCode()
+		res.Code = ee.ExitCode()
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			r.Code = 128 + int(ws.Signal())
+			res.Code = 128 + int(ws.Signal())
 		}
 	case err != nil:
-		r.Code = -1
-		r.Stderr += "\nrunAs: " + err.Error()
+		res.Code = -1
+		res.Stderr += "\nrunAs: " + err.Error()
 	}
-	return r
+	return res
 }

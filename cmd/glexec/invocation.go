@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -179,8 +180,10 @@ func (inv *invocation) mapCredential() error {
 		Log:        inv.log.LCMAPS(),
 		Now:        time.Now,
 		Privileged: inv.privileged,
-		StateDir:   buildcfg.StateDir,
-		DryRun:     inv.args.Mode != frontend.Run,
+		// A non-setuid install runs the payload as the caller.
+		LoggingOnly: !inv.privileged,
+		StateDir:    buildcfg.StateDir,
+		DryRun:      inv.args.Mode != frontend.Run,
 	}
 	if inv.trusted {
 		penv.Vars = inv.snap.Vars(lcmapsVars...)
@@ -239,9 +242,10 @@ func (inv *invocation) mapCredential() error {
 	}, policies)
 	if err != nil {
 		inv.log.Errorf("  LCMAPS failed.")
+		// gLExec's two lines, the second aligned under the first's text.
 		fmt.Fprintln(os.Stderr, "[gLExec]:  LCMAPS failed.")
-		fmt.Fprintln(os.Stderr, "[gLExec]:  The reason can be found in the syslog.")
-		return err
+		fmt.Fprintln(os.Stderr, "           The reason can be found in the syslog.")
+		return mappingFailure(err)
 	}
 	inv.acct = acct
 	if cfg.IdentitySwitchBy == config.SwitchByLCMAPS && !policyUses(engine, acct.Policy, "lcmaps_posix_enf.mod") {
@@ -250,6 +254,24 @@ func (inv *invocation) mapCredential() error {
 			WithHint("add a posix_enf step to the policy, or set user_identity_switch_by = glexec"))
 	}
 	return nil
+}
+
+// mappingFailure gives a failed policy evaluation gLExec's exit status:
+// once LCMAPS is initialised, any failure of lcmaps_run is an authorisation
+// failure (203), whatever the plugin's reason (an account missing from the
+// password file, a mapping service that cannot be reached, the policy
+// missing from lcmaps.db). Only a policy loop stays a configuration error.
+func mappingFailure(err error) error {
+	if failure.ClassOf(err) == failure.Authz || failure.ReasonOf(err) == policy.ReasonPolicyLoop {
+		return err
+	}
+	var fe *failure.Error
+	if !errors.As(err, &fe) {
+		return failure.Wrap(failure.Authz, policy.ReasonNotMapped, "lcmaps", err)
+	}
+	c := *fe
+	c.Class = failure.Authz
+	return &c
 }
 
 // lcmapsInitFailed logs gLExec's line for an unusable lcmaps.db.
@@ -269,9 +291,7 @@ func (inv *invocation) readProxies(allowNoKey bool) error {
 		cv = inv.snap.UserProxy()
 	}
 	legacy := func(err error) error {
-		for _, l := range proxy.LegacyLines(err, inv.snap.ClientCert(), inv.snap.Lookup(env.SourceProxy)) {
-			fmt.Fprintf(os.Stderr, "[gLExec]:  %s\n", l)
-		}
+		inv.legacyLines(err)
 		return inv.logged(err)
 	}
 	client, err := proxy.ReadAsCaller(cv, opts)
@@ -287,6 +307,14 @@ func (inv *invocation) readProxies(allowNoKey bool) error {
 		inv.source = src
 	}
 	return nil
+}
+
+// legacyLines writes gLExec's fixed stderr lines for a proxy error, which
+// scripts grep for, before the structured error.
+func (inv *invocation) legacyLines(err error) {
+	for _, l := range proxy.LegacyLines(err, inv.snap.ClientCert(), inv.snap.Lookup(env.SourceProxy), inv.snap.TargetProxy().Value) {
+		fmt.Fprintf(os.Stderr, "[gLExec]:  %s\n", l)
+	}
 }
 
 // policyUses reports whether the named policy has a step running module.

@@ -16,10 +16,12 @@ import (
 	"github.com/glexec-ng/glexec/internal/env"
 	"github.com/glexec-ng/glexec/internal/failure"
 	"github.com/glexec-ng/glexec/internal/frontend"
+	"github.com/glexec-ng/glexec/internal/privop"
 )
 
 func main() {
-	// Nothing may run before this: it snapshots and clears the
+	env.RestartWithoutGodebug(privop.Elevated())
+	// Nothing else may run before this: it snapshots and clears the
 	// environment, and makes fds 0-2, umask and rlimits safe.
 	snap, herr := env.Harden()
 	os.Exit(run(snap, herr, os.Args[1:]))

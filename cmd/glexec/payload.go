@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -85,9 +86,7 @@ func (inv *invocation) preparePayload() (*payload, error) {
 		}
 		st, err := proxy.Stage(inv.source.Data, opts)
 		if err != nil {
-			for _, l := range proxy.LegacyLines(err, inv.snap.ClientCert(), inv.snap.Lookup(env.SourceProxy)) {
-				fmt.Fprintf(os.Stderr, "[gLExec]:  %s\n", l)
-			}
+			inv.legacyLines(err)
 			return nil, inv.logged(err)
 		}
 		p.proxy, p.ownProxy = st.Path, !opts.Dest.Set
@@ -169,6 +168,12 @@ func payloadCwd(target privop.Identity, home string) (string, bool) {
 
 // execFailed is the exit status when the payload could not be executed.
 func (inv *invocation) execFailed(path string, err error) int {
+	// os/exec wraps the errno as "fork/exec <path>: ..."; the path is
+	// already in the message.
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
 	inv.log.Errorf("cannot execute %s: %v", path, err)
 	fmt.Fprintf(os.Stderr, "[gLExec]:  cannot execute %s: %v\n", path, err)
 	return frontend.ExitExecFailed

@@ -75,16 +75,21 @@ func openReason(err error) failure.Reason {
 // LegacyLines returns the lines gLExec printed for a proxy error, for the
 // front end to write on stderr (prefix "[gLExec]:  ") after the structured
 // error, so that scripts that grep for them keep working. clientCert and
-// sourceProxy are the variables as the caller set them (not defaulted).
+// sourceProxy are the variables as the caller set them (not defaulted);
+// target is the proxy file being staged when the caller named it
+// (GLEXEC_TARGET_PROXY), else "" and the line names the failing path.
 // It returns nil for errors gLExec had no fixed text for.
-func LegacyLines(err error, clientCert, sourceProxy env.Var) []string {
+func LegacyLines(err error, clientCert, sourceProxy env.Var, target string) []string {
 	switch failure.ReasonOf(err) {
 	case ReasonNoProxy, ReasonEmptyVariable, ReasonNotAbsolute, ReasonSymlink, ReasonOpen, ReasonNotRegular:
-		return []string{fmt.Sprintf("[gLExec]:  Failed to open %s or %s.", clientCert, sourceProxy)}
+		return []string{fmt.Sprintf("Failed to open %s or %s.", clientCert, sourceProxy)}
 	case ReasonTargetDir, ReasonTargetDirUnsafe, ReasonTargetForeign, ReasonTargetWrite:
 		var fe *failure.Error
 		errors.As(err, &fe)
-		lines := []string{"Failed to write proxyfile " + fe.Subject + "."}
+		if target == "" {
+			target = fe.Subject
+		}
+		lines := []string{"Failed to write proxyfile " + target + "."}
 		var errno unix.Errno
 		if errors.As(err, &errno) {
 			lines = append(lines, fmt.Sprintf("  errno (%d): %s", int(errno), capitalize(errno.Error())))

@@ -154,17 +154,21 @@ func TestLegacyLines(t *testing.T) {
 	cc := env.Var{Name: env.ClientCert, Value: "/tmp/x509up_u11500", Set: true}
 	sp := env.Var{Name: env.SourceProxy}
 	err := failure.New(failure.Client, ReasonOpen, "x", "y")
-	got := LegacyLines(err, cc, sp)
-	want := "[gLExec]:  Failed to open $GLEXEC_CLIENT_CERT=/tmp/x509up_u11500 or $GLEXEC_SOURCE_PROXY=(NULL)."
+	got := LegacyLines(err, cc, sp, "")
+	want := "Failed to open $GLEXEC_CLIENT_CERT=/tmp/x509up_u11500 or $GLEXEC_SOURCE_PROXY=(NULL)."
 	if len(got) != 1 || got[0] != want {
 		t.Errorf("LegacyLines = %q, want %q", got, want)
 	}
 	werr := failure.Wrap(failure.Client, ReasonTargetWrite, "/tmp/x509up_u4981.glexec.AbCdEf", unix.EACCES)
-	got = LegacyLines(werr, cc, sp)
+	got = LegacyLines(werr, cc, sp, "")
 	if strings.Join(got, "|") != "Failed to write proxyfile /tmp/x509up_u4981.glexec.AbCdEf.|  errno (13): Permission denied|  Failure writing proxy file" {
 		t.Errorf("LegacyLines(write) = %q", got)
 	}
-	if LegacyLines(failure.New(failure.Client, ReasonBadMode, "x", "y"), cc, sp) != nil {
+	derr := failure.New(failure.Client, ReasonTargetDirUnsafe, "/tmp/pilot/", "owned by uid 0")
+	if got = LegacyLines(derr, cc, sp, "/tmp/pilot/proxy"); got[0] != "Failed to write proxyfile /tmp/pilot/proxy." {
+		t.Errorf("LegacyLines(dir) = %q", got)
+	}
+	if LegacyLines(failure.New(failure.Client, ReasonBadMode, "x", "y"), cc, sp, "") != nil {
 		t.Errorf("lines for an error gLExec had no text for")
 	}
 }

@@ -63,6 +63,10 @@ func (p *glexecTracking) Verify(req *policy.Request, cd *policy.CredData) error 
 }
 
 func (p *glexecTracking) run(cd *policy.CredData) error {
+	if p.env != nil && p.env.LoggingOnly {
+		p.log().Infof("%s-plugin_run(): logging-only mode: no tracking gid leased, the payload runs as the caller", p.module)
+		return nil
+	}
 	if p.env == nil || p.env.StateDir == "" {
 		p.log().Errorf("%s-plugin_run(): no state directory for tracking gid leases", p.module)
 		return failure.New(failure.System, tracking.ReasonUnusable, p.module+".mod", "no state directory configured")

@@ -279,6 +279,9 @@ func (e *Engine) run(req *Request, names []string, tr *Trace) (*authz.Account, e
 	if err != nil {
 		l.Debugf("evaluationmanager: No more policies to run")
 		l.Errorf("lcmaps.mod-lcmaps_runPluginManager(): Error running evaluation manager")
+		// lcmaps_run_and_return_account fails as for a denial (the OSG
+		// troubleshooting log of a glexec policy left commented out).
+		l.Errorf("LCMAPS failed to do mapping and return account information")
 		return nil, err
 	}
 	cd := &CredData{}

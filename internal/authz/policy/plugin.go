@@ -73,6 +73,13 @@ type Env struct {
 	// state behind (a tracking gid leased in a dry run is released before
 	// the process exits).
 	DryRun bool
+
+	// LoggingOnly is set when glexec is not installed setuid: it maps and
+	// logs, and the payload runs as the caller with the caller's groups,
+	// so plugins must not take resources for the mapped account (the
+	// tracking plugin leases no gid: it could not write the state
+	// directory, and no process would carry the gid).
+	LoggingOnly bool
 }
 
 // Var returns an environment variable from Vars, or "".

@@ -356,6 +356,9 @@ func (p *plugin) apply(m *xacml.Mapping, endpoint string, cd *policy.CredData) e
 		what := m.Username
 		if what == "" {
 			what = "uid " + strconv.Itoa(m.UID)
+		} else if errors.Is(err, accounts.ErrNotFound) {
+			// The GUMS/SCAS client's line, as in the OSG troubleshooting guide.
+			p.log.Errorf("Username_handler: Error: Couldn't find the username '%s' in the password file.", m.Username)
 		}
 		return failure.Wrap(failure.System, ReasonUnknownAccount, what, err).
 			WithHint("%s mapped to an account this node does not have; create it or fix the service's mapping", endpoint)

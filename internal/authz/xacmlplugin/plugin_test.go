@@ -134,6 +134,7 @@ func TestOutcomes(t *testing.T) {
 			name:    "obligation names an account this node lacks",
 			prepare: func(r *rig, s *setup) { s.req = request(ghostDN) },
 			reason:  ReasonUnknownAccount, class: failure.System,
+			log: "lcmaps: Username_handler: Error: Couldn't find the username 'ghost' in the password file.",
 		},
 		{
 			name: "service uid disagrees with the password file",
