@@ -127,19 +127,30 @@ func errFinding(st Status, err error, file string) finding {
 	f := finding{status: st, exit: int(failure.ClassOf(err)), code: failure.ReasonOf(err), file: file}
 	var fe *failure.Error
 	if errors.As(err, &fe) {
-		f.reason = fe.Detail
-		if f.reason == "" {
-			f.reason = string(fe.Reason)
-		}
-		if fe.Err != nil {
-			f.reason += ": " + fe.Err.Error()
-		}
-		f.where = fe.Subject
+		f.reason, f.where = describe(fe), fe.Subject
 	} else {
 		f.reason = err.Error()
 	}
 	f.fix = fixFor(err)
 	return f
+}
+
+// describe is a failure without its subject: the detail, the cause, or
+// the reason when there is neither.
+func describe(fe *failure.Error) string {
+	var cause string
+	if fe.Err != nil {
+		cause = unwrapPath(fe.Err).Error()
+	}
+	switch {
+	case fe.Detail != "" && cause != "":
+		return fe.Detail + ": " + cause
+	case fe.Detail != "":
+		return fe.Detail
+	case cause != "":
+		return cause
+	}
+	return string(fe.Reason)
 }
 
 func worldReadable(name string) bool {

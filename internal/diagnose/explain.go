@@ -41,6 +41,14 @@ func explainLCMAPS(err error, tr *policy.Trace, diags []lcmapsdb.Diagnostic) (wh
 	if !errors.As(err, &fe) {
 		return fmt.Sprint(err), ""
 	}
+	var de *lcmapsdb.DiagnosticsError
+	if errors.As(err, &de) {
+		for _, d := range de.Diagnostics {
+			if d.Level == lcmapsdb.Error {
+				return strings.TrimSpace(d.Message), fmt.Sprintf("%s:%d", d.File, d.Line)
+			}
+		}
+	}
 	switch fe.Reason {
 	case policy.ReasonPolicyNotFound, lcmapsdb.ReasonNoPolicies:
 		name := quotedName(fe.Detail)
@@ -59,19 +67,24 @@ func explainLCMAPS(err error, tr *policy.Trace, diags []lcmapsdb.Diagnostic) (wh
 			return stepWhat(st), stepWhere(fe, st)
 		}
 	}
-	what = fe.Detail
-	if what == "" {
-		what = string(fe.Reason)
-	}
-	if fe.Err != nil {
-		what += ": " + fe.Err.Error()
-	}
-	return what, fe.Subject
+	return describe(fe), fe.Subject
 }
 
 // stepWhat names the plugin that said no and why.
 func stepWhat(st *policy.Step) string {
-	return fmt.Sprintf("policy '%s': plugin %s said no: %v", st.Policy, st.Plugin.Name, st.Err)
+	return fmt.Sprintf("policy '%s': plugin %s said no: %s", st.Policy, st.Plugin.Name, brief(st.Err))
+}
+
+// brief is an error as subject and description, without reason codes.
+func brief(err error) string {
+	var fe *failure.Error
+	if !errors.As(err, &fe) {
+		return err.Error()
+	}
+	if fe.Subject == "" {
+		return describe(fe)
+	}
+	return fe.Subject + ": " + describe(fe)
 }
 
 func stepWhere(fe *failure.Error, st *policy.Step) string {

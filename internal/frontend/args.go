@@ -193,6 +193,7 @@ func (a *Args) setCheckOption(flag, v string) error {
 		if !isNumber(v) || v == "0" || len(v) > 6 {
 			return usage("--slots needs a positive number")
 		}
+		a.Slots = 0
 		for _, c := range v {
 			a.Slots = a.Slots*10 + int(c-'0')
 		}
