@@ -195,7 +195,7 @@ func checkWhitelist(s *state) {
 		s.ok(fmt.Sprintf("%s may call glexec", s.in.CallerName))
 		return
 	}
-	s.add(finding{status: Fail, exit: int(failure.Authz), code: "caller-not-whitelisted",
+	s.add(finding{status: Fail, exit: int(failure.Authz), code: ReasonNotWhitelisted,
 		reason: fmt.Sprintf("%s is not in user_white_list", s.in.CallerName), where: s.cfg.File,
 		fix: fmt.Sprintf("add %s (or its pool prefix) to user_white_list in %s", s.in.CallerName, s.cfg.File)})
 }

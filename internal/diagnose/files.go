@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/glexec-ng/glexec/internal/authz/lcmapsdb"
+	"github.com/glexec-ng/glexec/internal/authz/pki"
 	"github.com/glexec-ng/glexec/internal/config"
 	"github.com/glexec-ng/glexec/internal/failure"
 )
@@ -127,7 +128,7 @@ const maxCADirEntries = 100000
 func crlFindings(dir string, now time.Time, required bool) []finding {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return []finding{errFinding(Fail, failure.Wrap(failure.System, "ca-directory-unusable", dir, err), "")}
+		return []finding{errFinding(Fail, failure.Wrap(failure.System, pki.ReasonCADirectory, dir, err), "")}
 	}
 	if len(ents) > maxCADirEntries {
 		ents = ents[:maxCADirEntries]
@@ -163,21 +164,21 @@ func crlFindings(dir string, now time.Time, required bool) []finding {
 	var out []finding
 	switch {
 	case len(cas) == 0:
-		out = append(out, finding{status: Fail, exit: int(failure.Authz), code: "ca-directory-unusable",
+		out = append(out, finding{status: Fail, exit: int(failure.Authz), code: pki.ReasonCADirectory,
 			reason: "the CA directory holds no CA certificates (hash.0 files)", where: dir,
 			fix: "install the CA bundle (IGTF trust anchors) in " + dir})
 		return out
 	case len(crls) == 0:
-		out = append(out, finding{status: Warn, code: "crl-missing",
+		out = append(out, finding{status: Warn, code: pki.ReasonCRLMissing,
 			reason: fmt.Sprintf("none of the %d CAs has a CRL%s", len(cas), consequence), where: dir,
 			fix: "install and run fetch-crl (and its cron job)"})
 	case len(missing) > 0:
-		out = append(out, finding{status: Warn, code: "crl-missing",
+		out = append(out, finding{status: Warn, code: pki.ReasonCRLMissing,
 			reason: fmt.Sprintf("%d of %d CAs have no CRL: %s%s", len(missing), len(cas), list(missing), consequence), where: dir,
 			fix: "run fetch-crl"})
 	}
 	if len(expired) > 0 {
-		out = append(out, finding{status: Warn, code: "crl-expired",
+		out = append(out, finding{status: Warn, code: pki.ReasonCRLExpired,
 			reason: fmt.Sprintf("%s expired: %s%s", plural(len(expired), "CRL has", "CRLs have"), list(expired), consequence), where: dir,
 			fix: "run fetch-crl and check its cron job runs"})
 	}

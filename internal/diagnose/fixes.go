@@ -40,7 +40,7 @@ var fixes = map[failure.Reason]string{
 	pki.ReasonCRLExpired:             "run fetch-crl (and enable its cron job) to refresh the CRLs",
 	pki.ReasonRevoked:                "the certificate is revoked: the user needs a new one",
 	policy.ReasonPluginInit:          "correct the plugin's arguments in lcmaps.db",
-	"caller-not-whitelisted":         "add the caller to user_white_list in glexec.conf",
+	ReasonNotWhitelisted:             "add the caller to user_white_list in glexec.conf",
 }
 
 // fixFor returns the fix for err: the table's for the innermost listed

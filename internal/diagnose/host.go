@@ -66,7 +66,7 @@ func checkTracking(s *state) {
 				reason: fmt.Sprintf("all %d tracking gids %d-%d of %s are leased to live payloads", size, min, max, p.Name), where: where,
 				fix: fmt.Sprintf("widen -min-gid/-max-gid of %s to at least %d gids (%d per slot)", p.Name, GIDsPerSlot*slots, GIDsPerSlot)})
 		case size < GIDsPerSlot*slots:
-			s.add(finding{status: Warn, code: "tracking-range-small",
+			s.add(finding{status: Warn, code: ReasonTrackingSmall,
 				reason: fmt.Sprintf("%s has %d tracking gids (%d-%d) for %d job slots, fewer than %d per slot", p.Name, size, min, max, slots, GIDsPerSlot), where: where,
 				fix: fmt.Sprintf("set -max-gid of %s to at least %d", p.Name, min+GIDsPerSlot*slots-1)})
 		default:
@@ -153,14 +153,14 @@ func checkCgroup(s *state) {
 			m = filepath.Join(s.in.sys(), rest)
 		}
 		if !isCgroup2(m) {
-			s.add(finding{status: Fail, exit: int(failure.System), code: "cgroup-v2-missing",
+			s.add(finding{status: Fail, exit: int(failure.System), code: ReasonCgroupV2,
 				reason: fmt.Sprintf("cgroup_hybrid = private, but %s is not a cgroup v2 mount", sc.CgroupMount), where: s.cfg.File,
 				fix: fmt.Sprintf("mount cgroup2 at %s (mount -t cgroup2 none %s), or correct cgroup_mount", sc.CgroupMount, sc.CgroupMount)})
 			return
 		}
 		unified = m
 	} else {
-		s.add(finding{status: Fail, exit: int(failure.System), code: "cgroup-v2-missing",
+		s.add(finding{status: Fail, exit: int(failure.System), code: ReasonCgroupV2,
 			reason: fmt.Sprintf("%s is not cgroup v2 (a cgroup v1 or hybrid host) and cgroup_hybrid = refuse", root), where: s.cfg.File,
 			fix: "boot with systemd.unified_cgroup_hierarchy=1, or set cgroup_hybrid = private in [sandbox]"})
 		return
@@ -173,7 +173,7 @@ func checkCgroup(s *state) {
 	need := neededControllers(sc)
 	have, err := os.ReadFile(filepath.Join(dir, "cgroup.controllers"))
 	if err != nil {
-		s.add(finding{status: Fail, exit: int(failure.System), code: "cgroup-not-delegated",
+		s.add(finding{status: Fail, exit: int(failure.System), code: ReasonCgroupDelegation,
 			reason: fmt.Sprintf("parent cgroup %s is unusable: %v", dir, unwrapPath(err)), where: s.cfg.File,
 			fix: "create the cgroup, or set cgroup_parent in [sandbox] to a cgroup delegated to glexec"})
 		return
@@ -185,7 +185,7 @@ func checkCgroup(s *state) {
 		}
 	}
 	if len(missing) > 0 {
-		s.add(finding{status: Fail, exit: int(failure.System), code: "cgroup-not-delegated",
+		s.add(finding{status: Fail, exit: int(failure.System), code: ReasonCgroupDelegation,
 			reason: fmt.Sprintf("controllers %s are not delegated to %s (its cgroup.controllers: %q)", strings.Join(missing, ", "), dir, strings.TrimSpace(string(have))), where: s.cfg.File,
 			fix: fmt.Sprintf("enable them in the parent's cgroup.subtree_control (echo +%s), or Delegate=yes in the batch system's systemd unit", strings.Join(missing, " +"))})
 		return
@@ -249,7 +249,7 @@ func checkUserns(s *state) {
 		return
 	}
 	if v, ok := s.sysctl("user.max_user_namespaces"); ok && v == "0" {
-		s.add(finding{status: Fail, exit: int(failure.System), code: "userns-disabled",
+		s.add(finding{status: Fail, exit: int(failure.System), code: ReasonUserns,
 			reason: "user namespaces are disabled (user.max_user_namespaces = 0)", where: filepath.Join(s.in.proc(), "sys/user/max_user_namespaces"),
 			fix: "sysctl -w user.max_user_namespaces=15000, and set it in /etc/sysctl.d/ to survive a reboot"})
 		return
@@ -258,13 +258,13 @@ func checkUserns(s *state) {
 	warned := false
 	if v, ok := s.sysctl("kernel.unprivileged_userns_clone"); ok && v == "0" && nested {
 		warned = true
-		s.add(finding{status: Warn, code: "userns-unprivileged-disabled",
+		s.add(finding{status: Warn, code: ReasonUnprivUserns,
 			reason: "payloads cannot create user namespaces (kernel.unprivileged_userns_clone = 0) though nested_userns = yes", where: filepath.Join(s.in.proc(), "sys/kernel/unprivileged_userns_clone"),
 			fix: "sysctl -w kernel.unprivileged_userns_clone=1, or set nested_userns = no in [sandbox]"})
 	}
 	if v, ok := s.sysctl("kernel.apparmor_restrict_unprivileged_userns"); ok && v == "1" && nested {
 		warned = true
-		s.add(finding{status: Warn, code: "userns-apparmor-restricted",
+		s.add(finding{status: Warn, code: ReasonAppArmorUserns,
 			reason: "AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1), so payloads cannot nest them", where: filepath.Join(s.in.proc(), "sys/kernel/apparmor_restrict_unprivileged_userns"),
 			fix: "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or give the payloads an AppArmor profile with 'userns,'"})
 	}
@@ -290,7 +290,7 @@ func checkOverlay(s *state) {
 		s.ok("overlay module loaded")
 		return
 	}
-	s.add(finding{status: Warn, code: "overlay-missing",
+	s.add(finding{status: Warn, code: ReasonOverlay,
 		reason: "the overlay filesystem is not available (module not loaded): every sandbox launch is slow", where: filepath.Join(s.in.proc(), "filesystems"),
 		fix: "modprobe overlay, and list it in /etc/modules-load.d/glexec.conf"})
 }

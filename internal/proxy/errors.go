@@ -80,7 +80,7 @@ func openReason(err error) failure.Reason {
 func LegacyLines(err error, clientCert, sourceProxy env.Var) []string {
 	switch failure.ReasonOf(err) {
 	case ReasonNoProxy, ReasonEmptyVariable, ReasonNotAbsolute, ReasonSymlink, ReasonOpen, ReasonNotRegular:
-		return []string{fmt.Sprintf("[gLExec]:  Failed to open %s or %s.", clientCert, sourceProxy)}
+		return []string{fmt.Sprintf("Failed to open %s or %s.", clientCert, sourceProxy)}
 	case ReasonTargetDir, ReasonTargetDirUnsafe, ReasonTargetForeign, ReasonTargetWrite:
 		var fe *failure.Error
 		errors.As(err, &fe)

@@ -155,7 +155,7 @@ func TestLegacyLines(t *testing.T) {
 	sp := env.Var{Name: env.SourceProxy}
 	err := failure.New(failure.Client, ReasonOpen, "x", "y")
 	got := LegacyLines(err, cc, sp)
-	want := "[gLExec]:  Failed to open $GLEXEC_CLIENT_CERT=/tmp/x509up_u11500 or $GLEXEC_SOURCE_PROXY=(NULL)."
+	want := "Failed to open $GLEXEC_CLIENT_CERT=/tmp/x509up_u11500 or $GLEXEC_SOURCE_PROXY=(NULL)."
 	if len(got) != 1 || got[0] != want {
 		t.Errorf("LegacyLines = %q, want %q", got, want)
 	}
