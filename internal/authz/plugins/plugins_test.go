@@ -24,8 +24,8 @@ import (
 
 func TestRegistry(t *testing.T) {
 	want := []string{"lcmaps_ban_dn.mod", "lcmaps_ban_fqan.mod", "lcmaps_dummy_bad.mod", "lcmaps_dummy_good.mod",
-		"lcmaps_glexec_tracking.mod", "lcmaps_localaccount.mod", "lcmaps_poolaccount.mod", "lcmaps_posix_enf.mod",
-		"lcmaps_verify_proxy.mod", "lcmaps_voms_localaccount.mod", "lcmaps_voms_localgroup.mod",
+		"lcmaps_glexec_tracking.mod", "lcmaps_gums_client.mod", "lcmaps_localaccount.mod", "lcmaps_poolaccount.mod",
+		"lcmaps_posix_enf.mod", "lcmaps_scas_client.mod", "lcmaps_verify_proxy.mod", "lcmaps_voms_localaccount.mod", "lcmaps_voms_localgroup.mod",
 		"lcmaps_voms_poolaccount.mod", "lcmaps_voms_poolgroup.mod"}
 	var got []string
 	for name := range Registry() {
