@@ -32,7 +32,7 @@ type world struct {
 	in                                     Input
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	dir := t.TempDir()
 	w := &world{dir: dir,
@@ -83,7 +83,7 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-func write(t *testing.T, path, text string) {
+func write(t testing.TB, path, text string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
@@ -116,7 +116,7 @@ localaccount -> glexectracking
 }
 
 // proxy writes a proxy of the user, 0600, and returns its path.
-func (w *world) proxy(t *testing.T, opts credgen.ProxyOptions) string {
+func (w *world) proxy(t testing.TB, opts credgen.ProxyOptions) string {
 	t.Helper()
 	p, err := w.user.Proxy(opts)
 	if err != nil {
