@@ -635,6 +635,7 @@ func TestCheckDiagnoses(t *testing.T) {
 			os.Chmod(world.ConfFile, 0o644)
 			env, extra := tc.setup(t)
 			r := runCheck(pilot, env, append([]string{"--slots", "1"}, extra...)...)
+			t.Logf("--check:\n%s", r.Stdout)
 			wantLine(t, r, tc.line)
 			if tc.exit >= 0 {
 				wantExit(t, "--check", r, tc.exit)

@@ -64,7 +64,7 @@ func checkTracking(s *state) {
 		case live >= size:
 			s.add(finding{status: Fail, exit: int(failure.System), code: tracking.ReasonExhausted,
 				reason: fmt.Sprintf("all %d tracking gids %d-%d of %s are leased to live payloads", size, min, max, p.Name), where: where,
-				fix: fmt.Sprintf("widen -min-gid/-max-gid of %s to at least %d gids (%d per slot)", p.Name, GIDsPerSlot*slots, GIDsPerSlot)})
+				fix: fmt.Sprintf("give %s more than %d gids with -min-gid/-max-gid (at least %d per job slot: %d for %d slots), or find the payloads holding them", p.Name, size, GIDsPerSlot, GIDsPerSlot*slots, slots)})
 		case size < GIDsPerSlot*slots:
 			s.add(finding{status: Warn, code: ReasonTrackingSmall,
 				reason: fmt.Sprintf("%s has %d tracking gids (%d-%d) for %d job slots, fewer than %d per slot", p.Name, size, min, max, slots, GIDsPerSlot), where: where,
