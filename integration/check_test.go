@@ -191,7 +191,7 @@ func TestCheckHealthy(t *testing.T) {
 // must say what failed and where.
 func TestCheckSeedPage(t *testing.T) {
 	g := setupGrid(t)
-	listenSyslog(t)
+	logs := listenSyslog(t)
 	tests := []struct {
 		name string
 		// setup makes the fault and returns the pilot's environment.
@@ -337,6 +337,7 @@ func TestCheckSeedPage(t *testing.T) {
 			r := runCheck(pilot, env, "--slots", "1")
 			wantLine(t, r, expand(tc.line), tc.also...)
 			wantExit(t, "--check", r, tc.exit)
+			before := len(logs.Messages())
 			real := realCall(env)
 			t.Logf("--check:\n%s\nreal call (exit %d):\n%s", r.Stdout, real.Code, real.Stderr)
 			wantExit(t, "the real call", real, tc.exit)
@@ -347,6 +348,16 @@ func TestCheckSeedPage(t *testing.T) {
 					}
 				} else {
 					wantStderr(t, real, expand(tc.stderr))
+				}
+			}
+			// The syslog keeps gLExec's own line.
+			if strings.HasPrefix(tc.stderr, "[gLExec]:  LCMAPS failed:") {
+				since := func() string { return strings.Join(logs.Texts()[before:], "\n") }
+				for end := time.Now().Add(time.Second); !strings.Contains(since(), "  LCMAPS failed.") && time.Now().Before(end); {
+					time.Sleep(10 * time.Millisecond)
+				}
+				if !strings.Contains(since(), "  LCMAPS failed.") {
+					t.Errorf("no 'LCMAPS failed.' in the syslog of the real call: %q", since())
 				}
 			}
 			if tc.exit >= 201 && tc.exit <= 203 && !strings.Contains(real.Stderr, "[gLExec]:  ") {
