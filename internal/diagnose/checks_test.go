@@ -147,3 +147,33 @@ func TestPrivacy(t *testing.T) {
 		t.Errorf("root sees %s", up.Line())
 	}
 }
+
+// TestHostileFiles: a FIFO or an oversized file where a CRL or a leftover
+// configuration is expected is skipped, never read forever.
+func TestHostileFiles(t *testing.T) {
+	w := newWorld(t)
+	ents, _ := os.ReadDir(w.certDir)
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".r0") {
+			os.Remove(filepath.Join(w.certDir, e.Name()))
+			if err := syscallMkfifo(filepath.Join(w.certDir, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := syscallMkfifo(w.conf + ".rpmnew"); err != nil {
+		t.Fatal(err)
+	}
+	big := make([]byte, maxLeftoverSize+1)
+	write(t, w.db+".new", string(big))
+	done := make(chan *Report)
+	go func() { done <- Run(w.in) }()
+	select {
+	case r := <-done:
+		if up := r.Find("upgrade"); len(up) != 2 || up[0].Status != Warn || !strings.Contains(up[0].Reason, "not a readable configuration file") {
+			t.Errorf("leftovers: %+v", up)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run blocked on a FIFO")
+	}
+}

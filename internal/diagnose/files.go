@@ -4,12 +4,14 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/glexec-ng/glexec/internal/authz/lcmapsdb"
@@ -47,7 +49,7 @@ func checkLeftovers(s *state) {
 			}
 			want, err := l.keys(nf)
 			if err != nil {
-				s.add(finding{status: Warn, reason: "an upgrade left " + nf + ", which does not parse", where: nf,
+				s.add(finding{status: Warn, reason: fmt.Sprintf("an upgrade left %s, which is not a readable configuration file (%v)", nf, err), where: nf,
 					fix: "compare it with " + l.path + " and remove it", file: nf})
 				continue
 			}
@@ -71,12 +73,37 @@ func checkLeftovers(s *state) {
 	}
 }
 
+// maxLeftoverSize bounds what is read of a leftover configuration file: a
+// glexec.conf is a few KiB, and a larger file is not one.
+const maxLeftoverSize = 1 << 20
+
 func confKeys(path string) (map[string]int, error) {
-	data, err := os.ReadFile(path)
+	data, err := readRegular(path, maxLeftoverSize)
 	if err != nil {
 		return nil, err
 	}
 	return config.Keys(path, data)
+}
+
+// readRegular reads a regular file (not a link, FIFO or device) of at most
+// limit bytes.
+func readRegular(path string, limit int64) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
+	}
+	return io.ReadAll(io.LimitReader(f, limit))
 }
 
 // dbKeys are an lcmaps.db's plugin variables and policy labels.
@@ -193,11 +220,7 @@ const maxCRLSize = 64 << 20
 
 // crlNextUpdate reads a CRL file (PEM or DER) and returns its nextUpdate.
 func crlNextUpdate(path string) (time.Time, bool) {
-	fi, err := os.Stat(path)
-	if err != nil || fi.Size() > maxCRLSize {
-		return time.Time{}, false
-	}
-	data, err := os.ReadFile(path)
+	data, err := readRegular(path, maxCRLSize)
 	if err != nil {
 		return time.Time{}, false
 	}

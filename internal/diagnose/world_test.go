@@ -6,6 +6,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -156,3 +157,5 @@ func text(r *Report) string {
 func expiring(d time.Duration) credgen.ProxyOptions {
 	return credgen.ProxyOptions{NotBefore: time.Now().Add(-time.Hour), Lifetime: time.Hour + d}
 }
+
+func syscallMkfifo(path string) error { return syscall.Mkfifo(path, 0o644) }
