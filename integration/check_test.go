@@ -591,8 +591,8 @@ func TestCheckDiagnoses(t *testing.T) {
 				bindOver(t, fakeFile(t, "\n"), filepath.Join(root, "cgroup.controllers"))
 				return pilotEnv(g.proxyFor(t, g.alice, credgen.ProxyOptions{})), nil
 			},
-			line: "FAIL cgroup: controllers pids are not delegated to ",
-			exit: 202,
+			line: "WARN cgroup: controllers pids are not delegated to ",
+			exit: -1,
 		},
 		{
 			name: "user namespaces disabled",

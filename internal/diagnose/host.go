@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -137,7 +138,9 @@ func checkHelper(s *state) {
 }
 
 // checkCgroup: the sandbox needs cgroup v2, and the controllers its limits
-// use delegated to the parent cgroup.
+// use delegated to the parent cgroup. It repeats the helper's tests
+// (internal/cgroup) rather than calling them: that package links containerd
+// and cgo, which the setuid front end must never import.
 func checkCgroup(s *state) {
 	if !s.sandboxed() {
 		return
@@ -180,17 +183,39 @@ func checkCgroup(s *state) {
 	}
 	var missing []string
 	for _, c := range need {
-		if !strings.Contains(" "+strings.TrimSpace(string(have))+" ", " "+c+" ") {
+		if !hasWord(string(have), c) {
 			missing = append(missing, c)
 		}
 	}
+	// The helper applies the limits the parent offers and warns about the
+	// others: the payload runs, unlimited.
 	if len(missing) > 0 {
-		s.add(finding{status: Fail, exit: int(failure.System), code: ReasonCgroupDelegation,
-			reason: fmt.Sprintf("controllers %s are not delegated to %s (its cgroup.controllers: %q)", strings.Join(missing, ", "), dir, strings.TrimSpace(string(have))), where: s.cfg.File,
-			fix: fmt.Sprintf("enable them in the parent's cgroup.subtree_control (echo +%s), or Delegate=yes in the batch system's systemd unit", strings.Join(missing, " +"))})
+		s.add(finding{status: Warn, code: ReasonCgroupDelegation,
+			reason: fmt.Sprintf("controllers %s are not delegated to %s (its cgroup.controllers: %q): those limits are not applied", strings.Join(missing, ", "), dir, strings.TrimSpace(string(have))), where: s.cfg.File,
+			fix: fmt.Sprintf("enable them in the cgroup.subtree_control above %s (echo +%s), or Delegate=yes in the batch system's systemd unit", dir, strings.Join(missing, " +"))})
+		return
+	}
+	// cgroup v2 allows enabling a controller for children only in a
+	// cgroup without processes of its own (the root cgroup excepted).
+	enabled, _ := os.ReadFile(filepath.Join(dir, "cgroup.subtree_control"))
+	procs, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	var off []string
+	for _, c := range need {
+		if !hasWord(string(enabled), c) {
+			off = append(off, c)
+		}
+	}
+	if len(off) > 0 && filepath.Clean(parent) != "/" && len(strings.TrimSpace(string(procs))) > 0 {
+		s.add(finding{status: Warn, code: ReasonCgroupDelegation,
+			reason: fmt.Sprintf("%s holds processes, so controllers %s cannot be enabled for payloads: those limits are not applied", dir, strings.Join(off, ", ")), where: s.cfg.File,
+			fix: "set cgroup_parent in [sandbox] to a cgroup without processes of its own (e.g. a child of the batch system's cgroup), or enable the controllers in its cgroup.subtree_control"})
 		return
 	}
 	s.ok(fmt.Sprintf("cgroup v2 at %s, parent %s has %s", unified, dir, orNone(need)))
+}
+
+func hasWord(list, w string) bool {
+	return slices.Contains(strings.Fields(list), w)
 }
 
 func orNone(c []string) string {
