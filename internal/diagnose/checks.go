@@ -108,9 +108,13 @@ func (s *state) add(f finding) {
 		}
 	}
 	if f.file != "" && !s.in.Root && !worldReadable(f.file) {
-		res.Reason = "a problem in " + f.file + ", which only root may read"
 		res.Where = f.file
-		res.Fix = "ask the site administrator to run 'glexec --check' as root"
+		if f.status == OK {
+			res.Reason = f.file + " is fine (details for root only)"
+		} else {
+			res.Reason = "a problem in " + f.file + ", which only root may read"
+			res.Fix = "ask the site administrator to run 'glexec --check' as root"
+		}
 	}
 	res.Reason, res.Fix = oneLine(res.Reason), oneLine(res.Fix)
 	s.out = append(s.out, res)
@@ -154,11 +158,6 @@ func describe(fe *failure.Error) string {
 }
 
 func worldReadable(name string) bool {
-	if i := strings.LastIndexByte(name, ':'); i > 0 {
-		if _, err := os.Stat(name); err != nil {
-			name = name[:i]
-		}
-	}
 	fi, err := os.Stat(name)
 	return err == nil && fi.Mode().Perm()&0o004 != 0
 }
@@ -245,7 +244,7 @@ func checkLCMAPSDB(s *state) {
 				fix: "correct or remove the line", file: path})
 		}
 	}
-	s.ok(fmt.Sprintf("%s defines %d policies with rules", path, len(db.Policies)))
+	s.add(finding{status: OK, reason: fmt.Sprintf("%s defines %d policies with rules", path, len(db.Policies)), file: path})
 }
 
 // checkPlugins initialises every plugin as the real call does.
@@ -278,7 +277,7 @@ func checkPlugins(s *state) {
 	for _, p := range engine.Plugins() {
 		names = append(names, p.Name)
 	}
-	s.ok("plugins initialised: " + strings.Join(names, ", "))
+	s.add(finding{status: OK, reason: "plugins initialised: " + strings.Join(names, ", "), file: s.db.File})
 }
 
 // undefinedPlugin explains a rule naming a plugin that is not defined:

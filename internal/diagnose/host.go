@@ -65,13 +65,13 @@ func checkTracking(s *state) {
 		case live >= size:
 			s.add(finding{status: Fail, exit: int(failure.System), code: tracking.ReasonExhausted,
 				reason: fmt.Sprintf("all %d tracking gids %d-%d of %s are leased to live payloads", size, min, max, p.Name), where: where,
-				fix: fmt.Sprintf("give %s more than %d gids with -min-gid/-max-gid (at least %d per job slot: %d for %d slots), or find the payloads holding them", p.Name, size, GIDsPerSlot, GIDsPerSlot*slots, slots)})
+				fix: fmt.Sprintf("give %s more than %d gids with -min-gid/-max-gid (at least %d per job slot: %d for %d slots), or find the payloads holding them", p.Name, size, GIDsPerSlot, GIDsPerSlot*slots, slots), file: s.db.File})
 		case size < GIDsPerSlot*slots:
 			s.add(finding{status: Warn, code: ReasonTrackingSmall,
 				reason: fmt.Sprintf("%s has %d tracking gids (%d-%d) for %d job slots, fewer than %d per slot", p.Name, size, min, max, slots, GIDsPerSlot), where: where,
-				fix: fmt.Sprintf("set -max-gid of %s to at least %d", p.Name, min+GIDsPerSlot*slots-1)})
+				fix: fmt.Sprintf("set -max-gid of %s to at least %d", p.Name, min+GIDsPerSlot*slots-1), file: s.db.File})
 		default:
-			s.ok(fmt.Sprintf("%s: %d of %d tracking gids leased, %d job slots", p.Name, live, size, slots))
+			s.add(finding{status: OK, reason: fmt.Sprintf("%s: %d of %d tracking gids leased, %d job slots", p.Name, live, size, slots), file: s.db.File})
 		}
 	}
 }
@@ -90,7 +90,7 @@ func checkHostCredential(s *state) {
 		}
 		cert, key, pilot := hp.HostCredential()
 		if pilot {
-			s.ok(fmt.Sprintf("%s authenticates with the caller's proxy", p.Name))
+			s.add(finding{status: OK, reason: fmt.Sprintf("%s authenticates with the caller's proxy", p.Name), file: s.db.File})
 			continue
 		}
 		where := fmt.Sprintf("%s:%d", s.db.File, p.Line)
@@ -101,16 +101,16 @@ func checkHostCredential(s *state) {
 		if _, err := os.Stat(cert); err != nil {
 			s.add(finding{status: st, exit: int(failure.System), code: xacml.ReasonHostCert,
 				reason: fmt.Sprintf("host certificate %s of %s: %v", cert, p.Name, unwrapPath(err)), where: where,
-				fix: fmt.Sprintf("install the host certificate at %s, or correct -cert of %s", cert, p.Name)})
+				fix: fmt.Sprintf("install the host certificate at %s, or correct -cert of %s", cert, p.Name), file: s.db.File})
 			continue
 		}
 		if _, err := tls.LoadX509KeyPair(cert, key); err != nil {
 			s.add(finding{status: st, exit: int(failure.System), code: xacml.ReasonHostKey,
 				reason: fmt.Sprintf("host key %s of %s: %v", key, p.Name, unwrapPath(err)), where: where,
-				fix: fmt.Sprintf("install the key of %s at %s (root, mode 0400), or correct -key of %s", cert, key, p.Name)})
+				fix: fmt.Sprintf("install the key of %s at %s (root, mode 0400), or correct -key of %s", cert, key, p.Name), file: s.db.File})
 			continue
 		}
-		s.ok(fmt.Sprintf("%s has a host certificate and matching key", p.Name))
+		s.add(finding{status: OK, reason: fmt.Sprintf("%s has a host certificate and matching key", p.Name), file: s.db.File})
 	}
 }
 
