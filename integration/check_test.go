@@ -215,6 +215,15 @@ func TestCheckSeedPage(t *testing.T) {
 			exit: 202, stderr: "[gLExec]:  LCMAPS failed: no rule for policy 'glexec' ({db}:{line}); run 'glexec --check'", dbLine: "glexec:",
 		},
 		{
+			name: "1b the only policy not enabled",
+			setup: func(t *testing.T) []string {
+				g.writeLCMAPSDB(t, strings.Replace(g.seedDB(disabledRules, ""), "authorize_only:\nverifyproxy -> gridmapfile\n", "", 1))
+				return pilotEnv(g.proxyFor(t, g.alice, credgen.ProxyOptions{}))
+			},
+			line: "FAIL lcmaps.db: no policy has rules: every rule is commented out ({db}:{line}); fix: uncomment one set of rules under 'glexec:' (line {line} of {db}) [exit 202]",
+			exit: 202, stderr: "[gLExec]:  Initialisation of LCMAPS failed: no rule for policy 'glexec' ({db}:{line}); run 'glexec --check'", dbLine: "glexec:",
+		},
+		{
 			name: "2 glexectracking not defined",
 			setup: func(t *testing.T) []string {
 				g.writeLCMAPSDB(t, g.seedDB(enabledRules, "#"))

@@ -217,10 +217,10 @@ func checkLCMAPSDB(s *state) {
 	if err != nil {
 		var de *lcmapsdb.DiagnosticsError
 		if failure.ReasonOf(err) == lcmapsdb.ReasonNoPolicies {
-			if line, ok := ruleless(diags, ""); ok {
+			if line, label, ok := ruleless(diags, ""); ok {
 				s.add(finding{status: Fail, exit: int(failure.ClassOf(err)), code: lcmapsdb.ReasonNoPolicies,
 					reason: "no policy has rules: every rule is commented out", where: fmt.Sprintf("%s:%d", path, line),
-					fix: fmt.Sprintf("uncomment one set of rules under the policy label at line %d of %s", line, path), file: path})
+					fix: fmt.Sprintf("uncomment one set of rules under '%s:' (line %d of %s)", label, line, path), file: path})
 				return
 			}
 		}
@@ -438,7 +438,7 @@ func checkPolicy(s *state) {
 		// the real call's error.
 		_, err := s.engine.Run(&policy.Request{RequestedUID: -1}, []string{name})
 		f := errFinding(Fail, err, s.db.File)
-		if line, ok := ruleless(s.diags, name); ok {
+		if line, _, ok := ruleless(s.diags, name); ok {
 			f.reason = fmt.Sprintf("policy '%s' has no rules: every rule under its label is commented out", name)
 			f.where = fmt.Sprintf("%s:%d", s.db.File, line)
 			f.fix = fmt.Sprintf("uncomment one set of rules under '%s:' (line %d of %s)", name, line, s.db.File)

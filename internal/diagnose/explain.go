@@ -52,8 +52,11 @@ func explainLCMAPS(err error, tr *policy.Trace, diags []lcmapsdb.Diagnostic) (wh
 	switch fe.Reason {
 	case policy.ReasonPolicyNotFound, lcmapsdb.ReasonNoPolicies:
 		name := quotedName(fe.Detail)
-		if line, ok := ruleless(diags, name); ok {
-			return fmt.Sprintf("no rule for policy '%s'", name), fmt.Sprintf("%s:%d", fe.Subject, line)
+		if fe.Reason == lcmapsdb.ReasonNoPolicies {
+			name = ""
+		}
+		if line, label, ok := ruleless(diags, name); ok {
+			return fmt.Sprintf("no rule for policy '%s'", label), fmt.Sprintf("%s:%d", fe.Subject, line)
 		}
 		if name != "" {
 			return fmt.Sprintf("no policy '%s'", name), fe.Subject
@@ -114,15 +117,15 @@ func quotedName(s string) string {
 var noRules = regexp.MustCompile(`^no rules specified for policy: '([^']*)' at line ([0-9]+)\.`)
 
 // ruleless finds LCMAPS's "no rules specified for policy" diagnostic for
-// name (any policy when name is "") and returns the label's line.
-func ruleless(diags []lcmapsdb.Diagnostic, name string) (int, bool) {
+// name (any policy when name is "") and returns the label's line and name.
+func ruleless(diags []lcmapsdb.Diagnostic, name string) (int, string, bool) {
 	for _, d := range diags {
 		m := noRules.FindStringSubmatch(d.Message)
 		if m == nil || (name != "" && m[1] != name) {
 			continue
 		}
 		n, _ := strconv.Atoi(m[2])
-		return n, true
+		return n, m[1], true
 	}
-	return 0, false
+	return 0, "", false
 }

@@ -38,6 +38,8 @@ func TestExplain(t *testing.T) {
 			"LCMAPS failed: policy 'glexec': plugin localaccount said no: lcmaps_localaccount.mod: "},
 		{"plugin not defined", defs + "glexec:\nlocalaccount -> glexectracking\n", nil,
 			"Initialisation of LCMAPS failed: plugin glexectracking not found (arguments: ) (/etc/lcmaps.db:4); " + Hint},
+		{"only policy commented out", defs + "glexec:\n#localaccount -> good\n", nil,
+			"Initialisation of LCMAPS failed: no rule for policy 'glexec' (/etc/lcmaps.db:3); " + Hint},
 		{"syntax error", "glexec:\n-> ->\n", nil,
 			"Initialisation of LCMAPS failed: syntax error (/etc/lcmaps.db:2); " + Hint},
 	}
