@@ -430,6 +430,3 @@ func (p *plugin) checkOwner() error {
 func (p *plugin) HostCredential() (cert, key string, pilot bool) {
 	return p.certFile, p.keyFile, p.pilotProxy
 }
-
-// Endpoints lists the mapping service's endpoints, for glexec --check.
-func (p *plugin) Endpoints() []string { return append([]string(nil), p.endpoints...) }
