@@ -14,6 +14,7 @@ import (
 	"github.com/glexec-ng/glexec/internal/authz/policy"
 	"github.com/glexec-ng/glexec/internal/buildcfg"
 	"github.com/glexec-ng/glexec/internal/config"
+	"github.com/glexec-ng/glexec/internal/diagnose"
 	"github.com/glexec-ng/glexec/internal/env"
 	"github.com/glexec-ng/glexec/internal/failure"
 	"github.com/glexec-ng/glexec/internal/frontend"
@@ -167,13 +168,13 @@ func (inv *invocation) mapCredential() error {
 	cfg := inv.cfg
 	if inv.privileged {
 		if err := config.CheckFilePerms(cfg.LCMAPSDBFile); err != nil {
-			return inv.lcmapsInitFailed(err)
+			return inv.lcmapsInitFailed(err, nil)
 		}
 	}
 	db, diags, err := lcmapsdb.ReadFile(cfg.LCMAPSDBFile)
 	lcmapsdb.Log(inv.log.LCMAPS(), diags)
 	if err != nil {
-		return inv.lcmapsInitFailed(err)
+		return inv.lcmapsInitFailed(err, diags)
 	}
 	penv := &policy.Env{
 		Accounts:   accounts.System,
@@ -190,7 +191,7 @@ func (inv *invocation) mapCredential() error {
 	}
 	engine, err := policy.New(db, plugins.Registry(), penv)
 	if err != nil {
-		return inv.lcmapsInitFailed(err)
+		return inv.lcmapsInitFailed(err, diags)
 	}
 
 	// Credential validation: site settings, then the overrides a trusted
@@ -242,9 +243,11 @@ func (inv *invocation) mapCredential() error {
 	}, policies)
 	if err != nil {
 		inv.log.Errorf("  LCMAPS failed.")
-		// gLExec's two lines, the second aligned under the first's text.
+		// gLExec's two lines, the second aligned under the first's text,
+		// then one line saying what failed and where.
 		fmt.Fprintln(os.Stderr, "[gLExec]:  LCMAPS failed.")
 		fmt.Fprintln(os.Stderr, "           The reason can be found in the syslog.")
+		fmt.Fprintf(os.Stderr, "[gLExec]:  %s\n", diagnose.Explain(err, engine.LastTrace(), diags))
 		return mappingFailure(err)
 	}
 	inv.acct = acct
@@ -274,11 +277,13 @@ func mappingFailure(err error) error {
 	return &c
 }
 
-// lcmapsInitFailed logs gLExec's line for an unusable lcmaps.db.
-func (inv *invocation) lcmapsInitFailed(err error) error {
+// lcmapsInitFailed logs gLExec's line for an unusable lcmaps.db and tells
+// the caller what failed and where.
+func (inv *invocation) lcmapsInitFailed(err error, diags []lcmapsdb.Diagnostic) error {
 	inv.log.LCMAPS().Errorf("%v", err)
 	inv.log.Errorf("  Initialisation of LCMAPS failed.")
 	fmt.Fprintln(os.Stderr, "[gLExec]:  Initialisation of LCMAPS failed.")
+	fmt.Fprintf(os.Stderr, "[gLExec]:  %s\n", diagnose.Explain(err, nil, diags))
 	return err
 }
 

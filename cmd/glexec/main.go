@@ -52,6 +52,9 @@ func run(snap *env.Snapshot, herr error, argv []string) int {
 	if herr != nil {
 		return fail(herr)
 	}
+	if args.Mode == frontend.Check {
+		return runCheck(snap, args)
+	}
 	inv, err := newInvocation(snap, args)
 	if err != nil {
 		return fail(err)

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"syscall"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/glexec-ng/glexec/internal/buildcfg"
 	"github.com/glexec-ng/glexec/internal/failure"
 	"github.com/glexec-ng/glexec/internal/launch"
@@ -110,24 +108,7 @@ func (inv *invocation) startHelper(req *launch.Request, p *payload) int {
 
 // checkHelper refuses a helper anyone but root could have written: glexec
 // runs it as root.
-func checkHelper(path string) error {
-	var st unix.Stat_t
-	if err := unix.Lstat(path, &st); err != nil {
-		return failure.Wrap(failure.System, reasonHelper, path, err).
-			WithHint("install glexec-sandbox (make install), or set sandbox = no in glexec.conf")
-	}
-	switch {
-	case st.Mode&unix.S_IFMT != unix.S_IFREG:
-		return failure.New(failure.System, reasonHelper, path, "not a regular file")
-	case st.Uid != 0:
-		return failure.New(failure.System, reasonHelper, path, fmt.Sprintf("owned by uid %d, not root", st.Uid)).
-			WithHint("chown root:root %s", path)
-	case st.Mode&0o022 != 0 || st.Mode&(unix.S_ISUID|unix.S_ISGID) != 0:
-		return failure.New(failure.System, reasonHelper, path, fmt.Sprintf("mode %#o, want 0700", st.Mode&0o7777)).
-			WithHint("chmod 0700 %s", path)
-	}
-	return nil
-}
+func checkHelper(path string) error { return launch.CheckHelper(path) }
 
 // sweep is glexec --sweep: the helper kills, accounts for and removes the
 // cgroups of payloads whose supervisor died.

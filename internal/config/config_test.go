@@ -360,3 +360,16 @@ func BenchmarkParseExample(b *testing.B) {
 		}
 	}
 }
+
+func TestKeys(t *testing.T) {
+	keys, err := Keys("t.conf", []byte("[glexec]\n# c\nLinger = no\n\n[sandbox]\ntmp = 1M\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 || keys["glexec.linger"] != 3 || keys["sandbox.tmp"] != 6 {
+		t.Errorf("Keys = %v", keys)
+	}
+	if _, err := Keys("t.conf", []byte("[glexec]\nbroken line\n")); err == nil {
+		t.Error("a malformed file gave keys")
+	}
+}

@@ -27,6 +27,9 @@ const (
 	Map
 	// Sweep kills and records orphaned payloads (--sweep, root only).
 	Sweep
+	// Check walks the whole path without running a payload and reports
+	// each check with its fix (--check).
+	Check
 )
 
 // Args is the parsed command line.
@@ -34,6 +37,13 @@ type Args struct {
 	Mode    Mode
 	Config  string   // --config FILE; honoured only for root or a non-setuid build
 	Command []string // the payload argv for Run; Command[0] is absolute
+
+	// --check options. As and Proxy (root only) check another account's
+	// request; Slots overrides the node's job slot count (its CPUs).
+	As    string
+	Proxy string
+	JSON  bool
+	Slots int
 }
 
 // Reasons for refusing a command line.
@@ -50,6 +60,7 @@ const (
 const Usage = `usage: glexec [-h|-v|-V] <command> [arguments...]
        glexec [--config FILE] --map
        glexec --sweep
+       glexec [--config FILE] --check [--json] [--as USER --proxy FILE] [--slots N]
 
 Runs <command> (an absolute path) as the local account that the caller's
 grid proxy ($GLEXEC_CLIENT_CERT, else $X509_USER_PROXY) maps to.
@@ -60,6 +71,13 @@ grid proxy ($GLEXEC_CLIENT_CERT, else $X509_USER_PROXY) maps to.
   --map       validate and map the proxy, print the mapping as JSON, run nothing
   --config F  use glexec.conf F (root or a non-setuid build only)
   --sweep     kill and account for orphaned payloads (root only)
+  --check     check configuration, proxy, mapping and host without running
+              anything; one line per check with the fix; exits as the real
+              call would (0 when a payload would run)
+  --json      --check's report as JSON
+  --as U      --check the request of account U (root only; with --proxy)
+  --proxy F   --check with proxy file F instead of $GLEXEC_CLIENT_CERT
+  --slots N   --check the tracking range against N job slots (default: CPUs)
   --          end of options: everything after it is the command
 
 Exit status: the payload's own status; 201 client error, 202 system error,
@@ -95,6 +113,18 @@ func ParseArgs(argv []string) (Args, error) {
 			err = set(Map, arg)
 		case "--sweep":
 			err = set(Sweep, arg)
+		case "--check":
+			err = set(Check, arg)
+		case "--json":
+			a.JSON = true
+		case "--as", "--proxy", "--slots":
+			if i+1 >= len(argv) || argv[i+1] == "" {
+				return Args{}, usage("%s needs a value", arg)
+			}
+			i++
+			if err := a.setCheckOption(arg, argv[i]); err != nil {
+				return Args{}, err
+			}
 		case "--config":
 			if i+1 >= len(argv) || argv[i+1] == "" {
 				return Args{}, usage("--config needs a file name")
@@ -123,6 +153,9 @@ func ParseArgs(argv []string) (Args, error) {
 	}
 command:
 	a.Mode = mode
+	if mode != Check && (a.JSON || a.As != "" || a.Proxy != "" || a.Slots != 0) {
+		return Args{}, usage("--json, --as, --proxy and --slots go with --check")
+	}
 	rest := argv[i:]
 	switch mode {
 	case Run:
@@ -145,6 +178,27 @@ command:
 		}
 	}
 	return a, nil
+}
+
+func (a *Args) setCheckOption(flag, v string) error {
+	switch flag {
+	case "--as":
+		a.As = v
+	case "--proxy":
+		if !strings.HasPrefix(v, "/") {
+			return usage("--proxy needs an absolute path")
+		}
+		a.Proxy = v
+	case "--slots":
+		if !isNumber(v) || v == "0" || len(v) > 6 {
+			return usage("--slots needs a positive number")
+		}
+		a.Slots = 0
+		for _, c := range v {
+			a.Slots = a.Slots*10 + int(c-'0')
+		}
+	}
+	return nil
 }
 
 func usage(format string, args ...any) error {

@@ -263,3 +263,23 @@ func BenchmarkAcquireRelease(b *testing.B) {
 		l.Release()
 	}
 }
+
+// TestLive counts live leases and ignores stale and foreign files.
+func TestLive(t *testing.T) {
+	dir := t.TempDir()
+	p := &Pool{Dir: dir, Min: 100, Max: 103}
+	if n, err := p.Live(); err != nil || n != 0 {
+		t.Fatalf("empty: %d, %v", n, err)
+	}
+	if _, err := p.Acquire(os.Getpid()); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "101"), []byte("999999999 1\n"), 0o644) // stale owner
+	os.WriteFile(filepath.Join(dir, "200"), []byte("1 1\n"), 0o644)         // outside the range
+	if n, err := p.Live(); err != nil || n != 1 {
+		t.Fatalf("Live = %d, %v; want 1", n, err)
+	}
+	if _, err := (&Pool{Dir: dir, Min: 5, Max: 1}).Live(); err == nil {
+		t.Fatal("an empty range was accepted")
+	}
+}

@@ -91,3 +91,6 @@ func (p *glexecTracking) run(cd *policy.CredData) error {
 	p.log().Infof("%s-plugin_run(): leased tracking gid %d", p.module, lease.GID)
 	return nil
 }
+
+// GIDRange is the configured tracking gid range, for glexec --check.
+func (p *glexecTracking) GIDRange() (min, max int) { return p.min, p.max }

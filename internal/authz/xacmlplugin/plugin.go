@@ -426,3 +426,10 @@ func (p *plugin) checkOwner() error {
 	}
 	return nil
 }
+
+// HostCredential names the certificate and key the plugin authenticates
+// with, for glexec --check; pilot reports --use-pilot-proxy (the caller's
+// proxy instead of the host's).
+func (p *plugin) HostCredential() (cert, key string, pilot bool) {
+	return p.certFile, p.keyFile, p.pilotProxy
+}
