@@ -56,7 +56,7 @@ vet:
 unit:
 	$(GO) test -count=1 ./...
 
-test: deps vet unit vm-test
+test: deps vet unit vm-test deb-test
 
 fuzz:
 	@sh scripts/fuzz.sh $(FUZZTIME)
@@ -158,9 +158,10 @@ deb: build
 	$(MAKE) -s install DESTDIR=$(CURDIR)/$(DEBROOT) PREFIX=/usr SYSCONFDIR=/etc
 	sh packaging/debian/build.sh $(DEBROOT) $(DEB_VERSION) $(DEB_ARCH) $(DEB)
 
-# Builds the package and checks it: contents, modes, conffiles, the
-# maintainer scripts in a private namespace, and lintian without errors.
-deb-test:
+# Checks make install (install-test), then builds the package and checks
+# it: contents, modes, conffiles, the maintainer scripts in a private
+# mount namespace, and lintian without errors.
+deb-test: install-test
 	sh scripts/deb-test.sh
 
 demo:

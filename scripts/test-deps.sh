@@ -34,6 +34,8 @@ PACKAGES="
   hyperfine
   lintian
   dpkg-dev
+  init-system-helpers
+  libc6-dev
 "
 
 missing=""
