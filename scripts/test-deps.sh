@@ -35,6 +35,7 @@ PACKAGES="
   lintian
   dpkg-dev
   init-system-helpers
+  systemd
   libc6-dev
 "
 
