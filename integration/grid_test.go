@@ -40,7 +40,7 @@ var (
 
 // setupGrid makes the CA directory, vomsdir, mapfiles and the default
 // lcmaps.db once per test binary.
-func setupGrid(t *testing.T) *grid {
+func setupGrid(t testing.TB) *grid {
 	t.Helper()
 	gridOnce.Do(func() { theGrid, gridErr = newGrid() })
 	if gridErr != nil {

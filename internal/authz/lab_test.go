@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,8 +33,8 @@ type lab struct {
 	vomsB       *credgen.VOMSServer // a second VO, othervo
 	vomsC       *credgen.VOMSServer // unknownvo: no vomsdir entry
 
-	// CA directories.
-	certs, noCRL, expiredCRL, nsDir, spDir, noPolicy string
+	// CA directories; opensslCRL holds a CRL made by `openssl ca -gencrl`.
+	certs, noCRL, expiredCRL, nsDir, spDir, noPolicy, opensslCRL string
 	// vomsdirs.
 	vomsdir, wrongLSC, certVomsdir string
 	// files for the tools
@@ -80,6 +81,7 @@ func buildLab() (*lab, error) {
 	}
 	l.certs, l.noCRL, l.expiredCRL = mk("certificates"), mk("certs-nocrl"), mk("certs-expiredcrl")
 	l.nsDir, l.spDir, l.noPolicy = mk("certs-namespaces"), mk("certs-signingpolicy"), mk("certs-nopolicy")
+	l.opensslCRL = mk("certs-opensslcrl")
 	l.vomsdir, l.wrongLSC, l.certVomsdir = mk("vomsdir"), mk("vomsdir-wronglsc"), mk("vomsdir-cert")
 	if err != nil {
 		return nil, err
@@ -133,6 +135,8 @@ func buildLab() (*lab, error) {
 			return l.ca.WriteTo(l.spDir, credgen.DirOptions{CRL: true, SigningPolicy: []string{"/DC=org/DC=example/*"}})
 		},
 		func() error { return l.ca.WriteTo(l.noPolicy, credgen.DirOptions{CRL: true}) },
+		func() error { return l.ca.WriteTo(l.opensslCRL, credgen.DirOptions{}) },
+		l.opensslGenCRL,
 		func() error { return l.vomsA.WriteLSC(l.vomsdir) },
 		func() error { return l.vomsB.WriteLSC(l.vomsdir) },
 		func() error { return l.vomsA.WriteCert(l.certVomsdir) },
@@ -160,6 +164,37 @@ func buildLab() (*lab, error) {
 		}
 	}
 	return l, nil
+}
+
+// opensslGenCRL writes <hash>.r0 into l.opensslCRL with `openssl ca
+// -gencrl`, revoking l.revoked, as a site's CA would.
+func (l *lab) opensslGenCRL() error {
+	d := filepath.Join(l.dir, "openssl-ca")
+	if err := os.MkdirAll(d, 0o700); err != nil {
+		return err
+	}
+	cfg := filepath.Join(d, "ca.cnf")
+	index := fmt.Sprintf("R\t%s\t%s\t%X\tunknown\t%s\n",
+		l.revoked.Cert.NotAfter.UTC().Format("060102150405Z"), time.Now().Add(-time.Hour).UTC().Format("060102150405Z"),
+		l.revoked.Cert.SerialNumber, l.revoked.DN())
+	files := map[string]string{
+		"index.txt": index,
+		"crlnumber": "01\n",
+		"ca.cnf":    fmt.Sprintf("[ca]\ndefault_ca=c\n[c]\ndatabase=%s/index.txt\ncrlnumber=%s/crlnumber\ndefault_md=sha256\ndefault_crl_days=30\n", d, d),
+		"ca.pem":    string(l.ca.CertPEM()),
+		"ca.key":    string(l.ca.KeyPEM()),
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(d, name), []byte(content), 0o600); err != nil {
+			return err
+		}
+	}
+	out := filepath.Join(l.opensslCRL, l.ca.Hash(false)+".r0")
+	cmd := exec.Command("openssl", "ca", "-gencrl", "-config", cfg, "-keyfile", filepath.Join(d, "ca.key"), "-cert", filepath.Join(d, "ca.pem"), "-out", out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("openssl ca -gencrl: %v\n%s", err, b)
+	}
+	return nil
 }
 
 // run runs a grid tool with the lab's trust stores in its environment and
@@ -362,4 +397,54 @@ func vpt(t testing.TB, certDir string, bundle []byte) (bool, string) {
 		t.Fatalf("verify-proxy-tool: %v\n%s", err, out)
 	}
 	return true, string(out)
+}
+
+var (
+	vomscheckOnce sync.Once
+	vomscheckPath string
+	vomscheckErr  error
+)
+
+// vomscheck runs the libvomsapi oracle (testdata/vomscheck.cc, built
+// once with g++ against voms-dev) on a proxy file. ok reports whether
+// libvomsapi validated its ACs; fqans are those it returned, in order.
+func vomscheck(t testing.TB, vomsDir, certDir string, bundle []byte) (ok bool, fqans []string, out string) {
+	t.Helper()
+	for _, tool := range [][2]string{{"g++", "g++"}, {"/usr/include/voms/voms_api.h", "voms-dev"}} {
+		if _, err := os.Stat(tool[0]); err != nil {
+			if _, err := exec.LookPath(tool[0]); err != nil {
+				t.Fatalf("%s not found: install the Debian package %s (make deps)", tool[0], tool[1])
+			}
+		}
+	}
+	vomscheckOnce.Do(func() {
+		d, err := os.MkdirTemp("", "glexec-vomscheck-")
+		if err != nil {
+			vomscheckErr = err
+			return
+		}
+		vomscheckPath = filepath.Join(d, "vomscheck")
+		if b, err := exec.Command("g++", "-std=c++11", "-o", vomscheckPath, filepath.Join("testdata", "vomscheck.cc"), "-lvomsapi", "-lssl", "-lcrypto").CombinedOutput(); err != nil {
+			vomscheckErr = fmt.Errorf("building vomscheck: %v\n%s", err, b)
+		}
+	})
+	if vomscheckErr != nil {
+		t.Fatal(vomscheckErr)
+	}
+	f := tmp(t, "vomscheck.pem")
+	if err := os.WriteFile(f, bundle, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := exec.Command(vomscheckPath, vomsDir, certDir, f).Output()
+	if err != nil {
+		t.Fatalf("vomscheck: %v", err)
+	}
+	out = string(b)
+	ok = strings.HasPrefix(out, "OK ")
+	for _, l := range strings.Split(out, "\n") {
+		if f, found := strings.CutPrefix(l, "FQAN "); found {
+			fqans = append(fqans, f)
+		}
+	}
+	return ok, fqans, out
 }

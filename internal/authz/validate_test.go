@@ -1,7 +1,9 @@
 package authz_test
 
 import (
+	"bytes"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"math/big"
 	"os"
@@ -34,6 +36,19 @@ const (
 	vptStricter
 )
 
+// vomsWant is what libvomsapi (testdata/vomscheck.cc) must say about a
+// case's ACs.
+type vomsWant int
+
+const (
+	vomsNA     vomsWant = iota // no ACs, or the chain decides the case
+	vomsAccept                 // it validates the ACs, with our FQANs
+	vomsReject                 // it refuses the ACs
+	// vomsAllOrNothing: it refuses every AC when one fails, where glexec,
+	// like LCMAPS, drops only the failing one.
+	vomsAllOrNothing
+)
+
 type validateCase struct {
 	name string
 	make func(t *testing.T, l *lab) []byte
@@ -45,6 +60,7 @@ type validateCase struct {
 	reason failure.Reason // "" for success
 	class  failure.Class
 	vpt    vptWant
+	voms   vomsWant
 	check  func(t *testing.T, l *lab, c *authz.Credential)
 }
 
@@ -63,6 +79,18 @@ func ok(typ pki.ProxyType, pol pki.ProxyPolicy, depth int) func(*testing.T, *lab
 		if len(c.Chain) != depth+1 {
 			t.Errorf("chain of %d certificates, want %d", len(c.Chain), depth+1)
 		}
+		earliest := c.Chain[0].NotAfter
+		for _, x := range c.Chain {
+			if x.NotAfter.Before(earliest) {
+				earliest = x.NotAfter
+			}
+		}
+		if !c.NotAfter.Equal(earliest) {
+			t.Errorf("NotAfter %v, want the chain's earliest %v", c.NotAfter, earliest)
+		}
+		if n := bytes.Count(c.CertsPEM, []byte("BEGIN CERTIFICATE")); n != depth+1 || bytes.Contains(c.CertsPEM, []byte("PRIVATE KEY")) {
+			t.Errorf("CertsPEM holds %d certificates (want %d) or a key", n, depth+1)
+		}
 	}
 }
 
@@ -75,6 +103,9 @@ func fqans(want []string, dropped ...failure.Reason) func(*testing.T, *lab, *aut
 		var got []failure.Reason
 		for _, d := range c.DroppedACs {
 			got = append(got, failure.ReasonOf(d.Err))
+			if failure.ClassOf(d.Err) != failure.Authz || d.VO == "" {
+				t.Errorf("dropped AC of %q: class %v", d.VO, failure.ClassOf(d.Err))
+			}
 		}
 		if !slices.Equal(got, dropped) {
 			t.Errorf("dropped ACs %v, want %v", got, dropped)
@@ -125,6 +156,11 @@ func vomsProxy(acs ...func(l *lab) (*credgen.VOMSServer, credgen.ACOptions)) fun
 	}
 }
 
+// garbleVOMS adds a VOMS extension whose value is not an AC sequence.
+func garbleVOMS(c *x509.Certificate) {
+	c.ExtraExtensions = append(c.ExtraExtensions, pkix.Extension{Id: voms.OIDACSeq, Value: []byte{0x30, 0x03, 0x02, 0x01, 0x05}})
+}
+
 func acA(o credgen.ACOptions) func(l *lab) (*credgen.VOMSServer, credgen.ACOptions) {
 	return func(l *lab) (*credgen.VOMSServer, credgen.ACOptions) { return l.vomsA, o }
 }
@@ -169,6 +205,10 @@ var validateCases = []validateCase{
 	{name: "gpi-not-yet-valid", make: func(t *testing.T, l *lab) []byte { return l.gpi(t, "-rfc") }, opts: at(-3 * time.Hour), reason: pki.ReasonNotYetValid, class: failure.Authz, vpt: vptNA},
 	{name: "gpi-untrusted-ca", make: func(t *testing.T, l *lab) []byte { return l.gpiAs(t, l.stranger, "-rfc") }, reason: pki.ReasonUntrusted, class: failure.Authz, vpt: vptReject},
 	{name: "gpi-revoked", make: func(t *testing.T, l *lab) []byte { return l.gpiAs(t, l.revoked, "-rfc") }, reason: pki.ReasonRevoked, class: failure.Authz, vpt: vptReject},
+	{name: "openssl-crl-revoked", make: func(t *testing.T, l *lab) []byte { return l.gpiAs(t, l.revoked, "-rfc") }, certDir: func(l *lab) string { return l.opensslCRL },
+		opts: func(o *authz.ValidateOptions) { o.RequireCRL = true }, reason: pki.ReasonRevoked, class: failure.Authz, vpt: vptReject},
+	{name: "openssl-crl-not-revoked", make: func(t *testing.T, l *lab) []byte { return l.gpi(t, "-rfc") }, certDir: func(l *lab) string { return l.opensslCRL },
+		opts: func(o *authz.ValidateOptions) { o.RequireCRL = true }, vpt: vptAccept, check: ok(pki.RFC3820, pki.Impersonation, 1)},
 	{name: "gpi-eec-no-digitalsignature", make: func(t *testing.T, l *lab) []byte { return l.gpiAs(t, l.noDS, "-rfc") }, reason: pki.ReasonProxyKeyUsage, class: failure.Authz, vpt: vptReject},
 
 	// The proxy file itself.
@@ -297,7 +337,7 @@ var validateCases = []validateCase{
 	}, reason: pki.ReasonProxyPathLength, class: failure.Authz, vpt: vptReject},
 
 	// VOMS with voms-proxy-fake.
-	{name: "vpf-one-fqan", make: func(t *testing.T, l *lab) []byte { return l.vpf(t, "-fqan", fqanNull, "-rfc") }, vpt: vptAccept,
+	{name: "vpf-one-fqan", make: func(t *testing.T, l *lab) []byte { return l.vpf(t, "-fqan", fqanNull, "-rfc") }, vpt: vptAccept, voms: vomsAccept,
 		check: both(ok(pki.RFC3820, pki.Impersonation, 1), fqans([]string{fqanNull}), func(t *testing.T, l *lab, c *authz.Credential) {
 			if len(c.ACs) != 1 || c.ACs[0].VO != "testvo" || c.ACs[0].Host != "voms.example.org" || c.ACs[0].Port != 15000 ||
 				c.ACs[0].Issuer != l.vomsA.DN() || c.ACs[0].IssuerCA != l.ca.DN() {
@@ -306,55 +346,64 @@ var validateCases = []validateCase{
 		})},
 	{name: "vpf-several-fqans", make: func(t *testing.T, l *lab) []byte {
 		return l.vpf(t, "-fqan", fqanGroup, "-fqan", fqanNull, "-fqan", "/testvo/Role=admin", "-rfc")
-	}, vpt: vptAccept, check: fqans([]string{fqanGroup, fqanNull, "/testvo/Role=admin"})},
+	}, vpt: vptAccept, voms: vomsAccept, check: fqans([]string{fqanGroup, fqanNull, "/testvo/Role=admin"})},
 	{name: "vpf-generic-attributes", make: func(t *testing.T, l *lab) []byte {
 		return l.vpf(t, "-fqan", "/testvo", "-ga", "nickname=jdoe (ctx)", "-rfc")
-	}, vpt: vptAccept, check: func(t *testing.T, l *lab, c *authz.Credential) {
+	}, vpt: vptAccept, voms: vomsAccept, check: func(t *testing.T, l *lab, c *authz.Credential) {
 		if len(c.ACs) != 1 || !slices.Equal(c.ACs[0].Attrs, []voms.Attribute{{Name: "nickname", Value: "jdoe ", Qualifier: "ctx"}}) {
 			t.Errorf("ACs %+v", c.ACs)
 		}
 	}},
-	{name: "vpf-newformat-holder", make: func(t *testing.T, l *lab) []byte { return l.vpf(t, "-fqan", fqanNull, "-newformat", "-rfc") }, vpt: vptAccept, check: fqans([]string{fqanNull})},
-	{name: "vpf-legacy-proxy", make: func(t *testing.T, l *lab) []byte { return l.vpf(t, "-fqan", fqanNull, "-proxyver", "2") }, vpt: vptAccept,
+	{name: "vpf-newformat-holder", make: func(t *testing.T, l *lab) []byte { return l.vpf(t, "-fqan", fqanNull, "-newformat", "-rfc") }, vpt: vptAccept, voms: vomsAccept, check: fqans([]string{fqanNull})},
+	{name: "vpf-legacy-proxy", make: func(t *testing.T, l *lab) []byte { return l.vpf(t, "-fqan", fqanNull, "-proxyver", "2") }, vpt: vptAccept, voms: vomsAccept,
 		check: both(ok(pki.Legacy, pki.Impersonation, 1), fqans([]string{fqanNull}))},
-	{name: "vpf-limited", make: func(t *testing.T, l *lab) []byte { return l.vpf(t, "-fqan", fqanNull, "-rfc", "-limited") }, vpt: vptAccept,
+	{name: "vpf-limited", make: func(t *testing.T, l *lab) []byte { return l.vpf(t, "-fqan", fqanNull, "-rfc", "-limited") }, vpt: vptAccept, voms: vomsAccept,
 		check: both(ok(pki.RFC3820, pki.Limited, 1), fqans([]string{fqanNull}))},
 	{name: "vpf-ac-expired", make: func(t *testing.T, l *lab) []byte {
 		return l.vpf(t, "-fqan", fqanNull, "-pastac", "48:00", "-vomslife", "1", "-rfc")
-	}, vpt: vptAccept, check: fqans(nil, voms.ReasonExpired)},
+	}, vpt: vptAccept, voms: vomsReject, check: fqans(nil, voms.ReasonExpired)},
 	{name: "vpf-ac-expired-fatal", make: func(t *testing.T, l *lab) []byte {
 		return l.vpf(t, "-fqan", fqanNull, "-pastac", "48:00", "-vomslife", "1", "-rfc")
-	}, opts: func(o *authz.ValidateOptions) { o.VOMSFatal = true }, reason: voms.ReasonExpired, class: failure.Authz, vpt: vptAccept},
+	}, opts: func(o *authz.ValidateOptions) { o.VOMSFatal = true }, reason: voms.ReasonExpired, class: failure.Authz, vpt: vptAccept, voms: vomsReject},
 	{name: "vpf-unknown-vo", make: func(t *testing.T, l *lab) []byte {
 		return l.vpf(t, "-voms", "unknownvo", "-fqan", "/unknownvo", "-rfc")
-	}, vpt: vptAccept, check: fqans(nil, voms.ReasonUntrusted)},
+	}, vpt: vptAccept, voms: vomsReject, check: fqans(nil, voms.ReasonUntrusted)},
 	{name: "vpf-wrong-lsc", make: func(t *testing.T, l *lab) []byte { return l.vpf(t, "-fqan", fqanNull, "-rfc") }, vomsDir: func(l *lab) string { return l.wrongLSC },
-		vpt: vptAccept, check: fqans(nil, voms.ReasonUntrusted)},
+		vpt: vptAccept, voms: vomsReject, check: fqans(nil, voms.ReasonUntrusted)},
 	{name: "vpf-server-cert-in-vomsdir", make: func(t *testing.T, l *lab) []byte { return l.vpf(t, "-fqan", fqanNull, "-rfc") }, vomsDir: func(l *lab) string { return l.certVomsdir },
-		vpt: vptAccept, check: fqans([]string{fqanNull})},
-	{name: "vpf-fqan-outside-vo", make: func(t *testing.T, l *lab) []byte { return l.vpf(t, "-fqan", "/othervo/Role=NULL", "-rfc") }, vpt: vptAccept, check: fqans(nil, voms.ReasonFQAN)},
+		vpt: vptAccept, voms: vomsAccept, check: fqans([]string{fqanNull})},
+	{name: "vpf-fqan-outside-vo", make: func(t *testing.T, l *lab) []byte { return l.vpf(t, "-fqan", "/othervo/Role=NULL", "-rfc") }, vpt: vptAccept, voms: vomsReject, check: fqans(nil, voms.ReasonFQAN)},
 	{name: "vpf-proxy-expired", make: func(t *testing.T, l *lab) []byte {
 		return l.vpf(t, "-fqan", fqanNull, "-pastproxy", "48:00", "-hours", "1", "-rfc")
 	}, reason: pki.ReasonExpired, class: failure.Authz, vpt: vptReject},
 
 	// VOMS with Go helpers.
 	{name: "go-multi-vo", make: vomsProxy(acA(credgen.ACOptions{FQANs: []string{"/testvo/a", "/testvo"}}), acB(credgen.ACOptions{FQANs: []string{"/othervo/b"}})),
-		vpt: vptAccept, check: fqans([]string{"/testvo/a", "/testvo", "/othervo/b"})},
+		vpt: vptAccept, voms: vomsAccept, check: fqans([]string{"/testvo/a", "/testvo", "/othervo/b"})},
 	{name: "go-multi-vo-one-bad", make: vomsProxy(acB(credgen.ACOptions{}), acA(credgen.ACOptions{NotAfter: time.Now().Add(-time.Hour), NotBefore: time.Now().Add(-2 * time.Hour)})),
-		vpt: vptAccept, check: fqans([]string{"/othervo"}, voms.ReasonExpired)},
+		vpt: vptAccept, voms: vomsAllOrNothing, check: fqans([]string{"/othervo"}, voms.ReasonExpired)},
 	{name: "go-ac-target-match", make: vomsProxy(acA(credgen.ACOptions{Targets: []string{"wn.example.org"}})),
-		opts: func(o *authz.ValidateOptions) { o.Hostname = "wn.example.org" }, vpt: vptAccept, check: fqans([]string{"/testvo"})},
+		opts: func(o *authz.ValidateOptions) { o.Hostname = "wn.example.org" }, vpt: vptAccept, voms: vomsAccept, check: fqans([]string{"/testvo"})},
 	{name: "go-ac-target-mismatch", make: vomsProxy(acA(credgen.ACOptions{Targets: []string{"other.example.org"}})),
 		opts: func(o *authz.ValidateOptions) { o.Hostname = "wn.example.org" }, vpt: vptAccept, check: fqans(nil, voms.ReasonTarget)},
-	{name: "go-ac-transplanted", make: vomsProxy(acA(credgen.ACOptions{HolderSerial: big.NewInt(42)})), vpt: vptAccept, check: fqans(nil, voms.ReasonHolder)},
+	{name: "go-ac-transplanted", make: vomsProxy(acA(credgen.ACOptions{HolderSerial: big.NewInt(42)})), vpt: vptAccept, voms: vomsReject, check: fqans(nil, voms.ReasonHolder)},
 	{name: "go-ac-forged", make: func(t *testing.T, l *lab) []byte {
 		return vomsProxy(acA(credgen.ACOptions{SignWith: l.stranger.Key}))(t, l)
-	}, vpt: vptAccept, check: fqans(nil, voms.ReasonBadSignature)},
-	{name: "go-ac-critical-extension", make: vomsProxy(acA(credgen.ACOptions{CriticalExt: true})), vpt: vptAccept, check: fqans(nil, voms.ReasonCriticalExtension)},
-	{name: "go-ac-not-yet-valid", make: vomsProxy(acA(credgen.ACOptions{NotBefore: time.Now().Add(time.Hour)})), vpt: vptAccept, check: fqans(nil, voms.ReasonNotYetValid)},
-	{name: "go-ac-no-certs-no-server-cert", make: vomsProxy(acA(credgen.ACOptions{OmitCerts: true})), vpt: vptAccept, check: fqans(nil, voms.ReasonUntrusted)},
+	}, vpt: vptAccept, voms: vomsReject, check: fqans(nil, voms.ReasonBadSignature)},
+	{name: "go-ac-critical-extension", make: vomsProxy(acA(credgen.ACOptions{CriticalExt: true})), vpt: vptAccept, voms: vomsReject, check: fqans(nil, voms.ReasonCriticalExtension)},
+	{name: "go-ac-not-yet-valid", make: vomsProxy(acA(credgen.ACOptions{NotBefore: time.Now().Add(time.Hour)})), vpt: vptAccept, voms: vomsReject, check: fqans(nil, voms.ReasonNotYetValid)},
+	{name: "go-ac-extension-garbled", make: proxyOf(nil, credgen.ProxyOptions{Mutate: garbleVOMS}), vpt: vptAccept,
+		check: func(t *testing.T, l *lab, c *authz.Credential) {
+			if len(c.FQANs) != 0 || len(c.DroppedACs) != 1 || failure.ReasonOf(c.DroppedACs[0].Err) != voms.ReasonMalformed ||
+				failure.ClassOf(c.DroppedACs[0].Err) != failure.Client || c.DroppedACs[0].VO != "" {
+				t.Errorf("FQANs %q, dropped %+v", c.FQANs, c.DroppedACs)
+			}
+		}},
+	{name: "go-ac-extension-garbled-fatal", make: proxyOf(nil, credgen.ProxyOptions{Mutate: garbleVOMS}),
+		opts: func(o *authz.ValidateOptions) { o.VOMSFatal = true }, reason: voms.ReasonMalformed, class: failure.Client, vpt: vptAccept},
+	{name: "go-ac-no-certs-no-server-cert", make: vomsProxy(acA(credgen.ACOptions{OmitCerts: true})), vpt: vptAccept, voms: vomsReject, check: fqans(nil, voms.ReasonUntrusted)},
 	{name: "go-ac-no-certs-server-cert", make: vomsProxy(acA(credgen.ACOptions{OmitCerts: true})), vomsDir: func(l *lab) string { return l.certVomsdir },
-		vpt: vptAccept, check: fqans([]string{"/testvo"})},
+		vpt: vptAccept, voms: vomsAccept, check: fqans([]string{"/testvo"})},
 }
 
 func TestValidate(t *testing.T) {
@@ -392,6 +441,18 @@ func TestValidate(t *testing.T) {
 				}
 				if fe.Reason != tc.reason || fe.Class != tc.class {
 					t.Fatalf("Validate: %v: reason %s class %d, want %s class %d", err, fe.Reason, fe.Class, tc.reason, tc.class)
+				}
+			}
+			if tc.voms != vomsNA {
+				accepted, got, out := vomscheck(t, opts.VOMSDir, opts.CertDir, bundle)
+				switch {
+				case tc.voms == vomsAccept && (!accepted || !slices.Equal(got, cred.FQANs)):
+					t.Errorf("libvomsapi: FQANs %q, ours %q:\n%s", got, cred.FQANs, out)
+				case tc.voms != vomsAccept && accepted:
+					t.Errorf("libvomsapi accepted the ACs:\n%s", out)
+				}
+				if tc.voms == vomsAllOrNothing && (cred == nil || len(cred.FQANs) == 0) {
+					t.Errorf("case %s: the all-or-nothing divergence needs some ACs kept", tc.name)
 				}
 			}
 			if tc.vpt == vptNA {

@@ -18,7 +18,7 @@
 // <RunDir>/payloads records what Sweep needs to do the same for payloads
 // whose supervisor was killed.
 //
-// The package never touches cgroup v1: CheckUnified refuses a mountpoint
-// that is not cgroup2, and MountUnified (for hybrid hosts) mounts the
-// unified hierarchy in the caller's private mount namespace.
+// The package never touches cgroup v1: every entry point first checks with
+// CheckUnified that its mountpoint is cgroup2. On hybrid hosts the caller
+// (internal/sandbox) points it at the unified hierarchy.
 package cgroup

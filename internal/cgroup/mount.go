@@ -1,7 +1,6 @@
 package cgroup
 
 import (
-	"fmt"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -17,8 +16,6 @@ const (
 	// ReasonNotUnified: the cgroup mountpoint is not cgroup2 (a v1 or
 	// hybrid host) and the configuration does not allow the private mount.
 	ReasonNotUnified failure.Reason = "cgroup-not-unified"
-	// ReasonMount: mounting the unified hierarchy privately failed.
-	ReasonMount failure.Reason = "cgroup-mount"
 	// ReasonCreate: the payload cgroup could not be created or configured.
 	ReasonCreate failure.Reason = "cgroup-create"
 	// ReasonCaller: the caller's cgroup could not be determined.
@@ -49,22 +46,6 @@ func CheckUnified(mountpoint string) error {
 			WithHint("boot with systemd.unified_cgroup_hierarchy=1, or set sandbox cgroup_hybrid = private")
 	}
 	return nil
-}
-
-// MountUnified mounts the unified hierarchy at mountpoint. It must run in
-// a private mount namespace whose propagation from the host is one-way
-// (the helper unshares its mount namespace before main): the mount must
-// never appear on the host, where mountpoint holds the v1 hierarchies.
-// unifiedAt is where the host has the unified hierarchy mounted; it must be
-// cgroup2, which proves the kernel has a usable unified hierarchy.
-func MountUnified(mountpoint, unifiedAt string) error {
-	if err := CheckUnified(unifiedAt); err != nil {
-		return err
-	}
-	if err := unix.Mount("cgroup2", mountpoint, "cgroup2", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-		return failure.Wrap(failure.System, ReasonMount, mountpoint, fmt.Errorf("mount cgroup2: %w", err))
-	}
-	return CheckUnified(mountpoint)
 }
 
 // ensureDir creates dir (and parents) root-only.

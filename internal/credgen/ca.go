@@ -6,7 +6,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha1"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -203,13 +202,15 @@ func newCA(parent *CA, subject string, opts CertOptions) (*CA, error) {
 	return ca, nil
 }
 
+// keyID is the RFC 5280 §4.2.1.2 method 1 key identifier: SHA-1 of the
+// subjectPublicKey BIT STRING contents, as OpenSSL computes it (VOMS
+// compares AC key identifiers against exactly this).
 func keyID(pub crypto.PublicKey) []byte {
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		return nil
 	}
-	h := sha1.Sum(der)
-	return h[:]
+	return spkiKeyID(der)
 }
 
 // IssueUser makes an end-entity (user) certificate for a client.

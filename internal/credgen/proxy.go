@@ -12,17 +12,15 @@ import (
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/glexec-ng/glexec/internal/authz/pki"
+	"github.com/glexec-ng/glexec/internal/authz/voms"
 )
 
-// Object identifiers of the proxy extensions and policy languages.
+// Proxy policy languages (RFC 3820 §3.8, Globus).
 var (
-	OIDProxyCertInfo      = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 1, 14}
-	OIDDraftProxyCertInfo = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 3536, 1, 222}
-	OIDInheritAll         = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 21, 1}
-	OIDIndependent        = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 21, 2}
-	OIDAnyLanguage        = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 21, 0}
-	OIDLimited            = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 3536, 1, 1, 1, 9}
-	OIDVOMSACs            = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 8005, 100, 100, 5}
+	oidInheritAll  = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 21, 1}
+	oidIndependent = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 21, 2}
+	oidAnyLanguage = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 21, 0}
+	oidLimited     = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 3536, 1, 1, 1, 9}
 )
 
 // ProxyOptions describe a proxy. The zero value is an RFC 3820
@@ -106,7 +104,7 @@ func (c *Cred) Proxy(opts ProxyOptions) (*Cred, error) {
 		t.ExtraExtensions = append(t.ExtraExtensions, ext)
 	}
 	if len(opts.ACs) > 0 {
-		t.ExtraExtensions = append(t.ExtraExtensions, pkix.Extension{Id: OIDVOMSACs, Value: acSeq(opts.ACs)})
+		t.ExtraExtensions = append(t.ExtraExtensions, pkix.Extension{Id: voms.OIDACSeq, Value: ACExtension(opts.ACs...)})
 	}
 	p, err := sign(t, key.Public(), c.Cert, c.Key, opts.Mutate)
 	if err != nil {
@@ -121,13 +119,13 @@ func proxyCertInfo(o ProxyOptions) (pkix.Extension, error) {
 	if lang == nil {
 		switch o.Policy {
 		case pki.Limited:
-			lang = OIDLimited
+			lang = oidLimited
 		case pki.Independent:
-			lang = OIDIndependent
+			lang = oidIndependent
 		case pki.Restricted:
-			lang, policy = OIDAnyLanguage, []byte("restricted")
+			lang, policy = oidAnyLanguage, []byte("restricted")
 		default:
-			lang = OIDInheritAll
+			lang = oidInheritAll
 		}
 	}
 	addPolicy := func(b *cryptobyte.Builder) {
@@ -139,7 +137,7 @@ func proxyCertInfo(o ProxyOptions) (pkix.Extension, error) {
 		})
 	}
 	var b cryptobyte.Builder
-	id := OIDProxyCertInfo
+	id := pki.OIDProxyCertInfo
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		if o.Type == pki.Draft {
 			// GT3 draft order: policy first, path length [1] EXPLICIT.
@@ -157,7 +155,7 @@ func proxyCertInfo(o ProxyOptions) (pkix.Extension, error) {
 		addPolicy(b)
 	})
 	if o.Type == pki.Draft {
-		id = OIDDraftProxyCertInfo
+		id = pki.OIDDraftProxyCertInfo
 	}
 	v, err := b.Bytes()
 	if err != nil {
@@ -166,8 +164,9 @@ func proxyCertInfo(o ProxyOptions) (pkix.Extension, error) {
 	return pkix.Extension{Id: id, Critical: !o.NonCritical, Value: v}, nil
 }
 
-// acSeq wraps ACs in the VOMS extension value: SEQUENCE { SEQUENCE OF AC }.
-func acSeq(acs [][]byte) []byte {
+// ACExtension wraps ACs in the VOMS proxy extension value: SEQUENCE {
+// SEQUENCE OF AttributeCertificate }.
+func ACExtension(acs ...[]byte) []byte {
 	var b cryptobyte.Builder
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {

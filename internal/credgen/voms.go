@@ -73,6 +73,8 @@ type ACOptions struct {
 	Authority string
 	// OmitCerts leaves the signer's certificate out of the AC.
 	OmitCerts bool
+	// ExtraCerts follow the signer's certificate in the AC (its chain).
+	ExtraCerts []*x509.Certificate
 	// SignWith signs with another key than the server's (a forged AC).
 	SignWith crypto.Signer
 	// CriticalExt adds an unknown critical extension (must be refused).
@@ -169,14 +171,19 @@ func (v *VOMSServer) IssueAC(holder *x509.Certificate, o ACOptions) ([]byte, err
 			if !o.OmitCerts {
 				addExt(b, oidCertSeq, false, func(b *cryptobyte.Builder) {
 					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddBytes(v.Cert.Raw) })
+						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+							b.AddBytes(v.Cert.Raw)
+							for _, c := range o.ExtraCerts {
+								b.AddBytes(c.Raw)
+							}
+						})
 					})
 				})
 			}
 			addExt(b, oidNoRevAvail, false, func(b *cryptobyte.Builder) { b.AddASN1NULL() })
 			addExt(b, oidAKI, false, func(b *cryptobyte.Builder) {
 				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-					b.AddASN1(cbasn1.Tag(0).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(akiKeyID(v.Cert)) })
+					b.AddASN1(cbasn1.Tag(0).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(spkiKeyID(v.Cert.RawSubjectPublicKeyInfo)) })
 				})
 			})
 			if len(o.Targets) > 0 {
@@ -195,16 +202,18 @@ func (v *VOMSServer) IssueAC(holder *x509.Certificate, o ACOptions) ([]byte, err
 			if len(o.Attrs) > 0 {
 				addExt(b, oidAttributes, false, func(b *cryptobyte.Builder) {
 					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // AttributeHolder
-							b.AddASN1(cbasn1.SEQUENCE, addGrantor)
-							b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-								for _, a := range o.Attrs {
-									b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-										b.AddASN1OctetString([]byte(a.Name))
-										b.AddASN1OctetString([]byte(a.Value))
-										b.AddASN1OctetString([]byte(a.Qualifier))
-									})
-								}
+						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SEQUENCE OF
+							b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // AttributeHolder
+								b.AddASN1(cbasn1.SEQUENCE, addGrantor)
+								b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+									for _, a := range o.Attrs {
+										b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+											b.AddASN1OctetString([]byte(a.Name))
+											b.AddASN1OctetString([]byte(a.Value))
+											b.AddASN1OctetString([]byte(a.Qualifier))
+										})
+									}
+								})
 							})
 						})
 					})
@@ -243,14 +252,14 @@ func addExt(b *cryptobyte.Builder, id asn1.ObjectIdentifier, critical bool, valu
 	})
 }
 
-// akiKeyID is SHA-1 of the subjectPublicKey BIT STRING contents, as VOMS
-// computes the AC's authority key identifier.
-func akiKeyID(c *x509.Certificate) []byte {
+// spkiKeyID is SHA-1 of the subjectPublicKey BIT STRING contents of a DER
+// SubjectPublicKeyInfo.
+func spkiKeyID(spkiDER []byte) []byte {
 	var spki struct {
 		Alg asn1.RawValue
 		Key asn1.BitString
 	}
-	if _, err := asn1.Unmarshal(c.RawSubjectPublicKeyInfo, &spki); err != nil {
+	if _, err := asn1.Unmarshal(spkiDER, &spki); err != nil {
 		return nil
 	}
 	h := sha1.Sum(spki.Key.Bytes)

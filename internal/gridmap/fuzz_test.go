@@ -7,14 +7,20 @@ import (
 )
 
 // FuzzScan feeds arbitrary mapfiles to the line scanner: it must never
-// panic, and a found mapping must come from the matched line.
+// panic, a found mapping must come from a real line, and the result must
+// not depend on the read buffer (a tiny one forces the long-line path).
 func FuzzScan(f *testing.F) {
 	f.Add([]byte("\"/DC=org/CN=a\" alice\n"), "/DC=org/CN=a")
 	f.Add([]byte("# c\n\"/dteam/*\" .dteam, x\n"), "/dteam/Role=NULL")
 	f.Fuzz(func(t *testing.T, file []byte, subject string) {
-		res, found, err := scan(bytes.NewReader(file), "fuzz", Query{Subject: subject, Wildcards: true}, discard)
+		q := Query{Subject: subject, Wildcards: true}
+		res, found, err := scan(bytes.NewReader(file), 16, "fuzz", q, discard)
 		if err == nil && found && res.Line < 1 {
 			t.Fatalf("found a mapping on line %d", res.Line)
+		}
+		res2, found2, err2 := scan(bytes.NewReader(file), maxBuffer, "fuzz", q, discard)
+		if res != res2 || found != found2 || (err == nil) != (err2 == nil) {
+			t.Fatalf("buffer size changes the result: %+v %v %v vs %+v %v %v", res, found, err, res2, found2, err2)
 		}
 	})
 }
@@ -62,6 +68,11 @@ func FuzzEncodeLease(f *testing.F) {
 			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '%') {
 				t.Fatalf("EncodeLease(%q) = %q has %q", s, enc, c)
 			}
+		}
+		// LeaseName encodes the whole subject: always one safe file name.
+		name := LeaseName(s, nil)
+		if strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789%") != "" || (s != "" && !validLease(name)) {
+			t.Fatalf("LeaseName(%q) = %q", s, name)
 		}
 	})
 }

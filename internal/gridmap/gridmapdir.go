@@ -1,9 +1,10 @@
 package gridmap
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -44,7 +45,14 @@ const (
 	// maxDirEntries bounds the entries read from a gridmapdir; pools are a
 	// few thousand accounts plus their leases.
 	maxDirEntries = 1 << 20
+	// tempPrefix starts the private links of Acquire; see tempName.
+	tempPrefix = "%%glexec-lease-"
 )
+
+// staleTemp is how long a private link may exist before it counts as left
+// behind by a process that died between link(2) and unlink(2); a live one
+// exists for microseconds. A variable so tests can shorten it.
+var staleTemp = time.Minute
 
 // Dir is a gridmapdir (or groupmapdir): one empty file per pool entry,
 // named after the account or group, plus one hard link per lease named
@@ -70,14 +78,16 @@ type Dir struct {
 // becomes %xx (lower-case hex). A \001 byte ends the encoded part: it is
 // written as ':' and the rest (the group suffix of VOMS pools) is copied
 // verbatim.
-func EncodeLease(s string) string {
+func EncodeLease(s string) string { return encodeLease(s, true) }
+
+func encodeLease(s string, split bool) string {
 	const hex = "0123456789abcdef"
 	var b strings.Builder
 	b.Grow(len(s) * 2)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case c == '\001':
+		case c == '\001' && split:
 			b.WriteByte(':')
 			b.WriteString(s[i+1:])
 			return b.String()
@@ -92,6 +102,25 @@ func EncodeLease(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// LeaseName is the lease file name for subject (a DN or FQAN) and, for
+// VOMS pool accounts, the names of the groups already mapped: the subject
+// URL-encoded, then each group after a ':' (what LCMAPS writes for
+// subject + "\001" + groups). Unlike EncodeLease it encodes a \001
+// inside the subject too, so a hostile subject cannot move the separator.
+func LeaseName(subject string, groups []string) string {
+	enc := encodeLease(subject, false)
+	if len(groups) == 0 {
+		return enc
+	}
+	return enc + ":" + strings.Join(groups, ":")
+}
+
+// validLease rejects lease names that are not a single file name of the
+// gridmapdir (a group suffix is copied verbatim).
+func validLease(lease string) bool {
+	return lease != "" && lease != "." && lease != ".." && !strings.ContainsAny(lease, "/\x00")
 }
 
 // InPool reports whether a directory entry may serve pool: it is not a
@@ -141,7 +170,7 @@ func (d *Dir) unusable(subject string, err error) *failure.Error {
 // second link(2), which fails with EEXIST when another process leased for
 // the same credential first, whose lease is then used instead.
 func (d *Dir) Acquire(pool, lease, who string) (string, error) {
-	if err := d.check(); err != nil {
+	if err := d.check(lease); err != nil {
 		return "", err
 	}
 	leasePath := filepath.Join(d.Path, lease)
@@ -196,7 +225,7 @@ func (d *Dir) Acquire(pool, lease, who string) (string, error) {
 // Leased returns the entry an existing lease points at, for verification
 // mode: it never creates, repairs or touches a lease.
 func (d *Dir) Leased(pool, lease string) (string, error) {
-	if err := d.check(); err != nil {
+	if err := d.check(lease); err != nil {
 		return "", err
 	}
 	leasePath := filepath.Join(d.Path, lease)
@@ -222,7 +251,10 @@ func (d *Dir) Leased(pool, lease string) (string, error) {
 	return name, nil
 }
 
-func (d *Dir) check() error {
+func (d *Dir) check(lease string) error {
+	if !validLease(lease) {
+		return failure.New(failure.System, ReasonGridmapdirUnusable, d.Path, fmt.Sprintf("invalid lease name %q", lease))
+	}
 	if d.Path == "" {
 		return failure.New(failure.System, ReasonGridmapdirUnusable, "gridmapdir", "gridmapdir is unset")
 	}
@@ -248,7 +280,7 @@ func (d *Dir) existing(pool, lease, leasePath string) (string, uint64, error) {
 		return "", 0, d.unusable(leasePath, err)
 	}
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-		d.log().Errorf("lcmaps_gridmapdir-get_pool_mapping: \"%s\" is not a regular file", leasePath)
+		d.log().Errorf("lcmaps_gridmapdir-get_pool_mapping: lease \"%s\" is not a regular file", lease)
 		return "", 0, failure.New(failure.System, ReasonLeaseInconsistent, leasePath, "lease is not a regular file")
 	}
 	switch {
@@ -307,15 +339,34 @@ func (d *Dir) clear(leasePath string, links uint64) error {
 // tempName is a private name in the gridmapdir. It starts with '%', so
 // neither this code nor the C plugins take it for a pool entry.
 func (d *Dir) tempName() string {
-	return filepath.Join(d.Path, fmt.Sprintf("%%%%glexec-lease-%d-%016x", os.Getpid(), rand.Uint64()))
+	return filepath.Join(d.Path, fmt.Sprintf("%s%d-%016x", tempPrefix, os.Getpid(), rand.Uint64()))
 }
 
 // otherName finds the pool entry that shares inode ino with lease: the
-// first name with that inode that is not a lease or temporary link.
+// first name with that inode that is not a lease or temporary link. The
+// inode numbers getdents(2) reports find it without an lstat per entry;
+// the candidate is confirmed with lstat, and where the two disagree (some
+// overlay filesystems) every entry is lstat'ed instead.
 func (d *Dir) otherName(lease string, ino uint64) (string, error) {
 	var found string
-	err := d.each(func(name string, st *syscall.Stat_t) bool {
-		if name != lease && name[0] != '%' && st.Ino == ino {
+	fast := d.each(func(name string, dino uint64) bool {
+		if dino != ino || name == lease || name[0] == '%' {
+			return true
+		}
+		if st, err := lstat(filepath.Join(d.Path, name)); err == nil && st.Ino == ino {
+			found = name
+			return false
+		}
+		return true
+	})
+	if fast != nil || found != "" {
+		return found, fast
+	}
+	err := d.each(func(name string, _ uint64) bool {
+		if name == lease || name[0] == '%' {
+			return true
+		}
+		if st, err := lstat(filepath.Join(d.Path, name)); err == nil && st.Ino == ino {
 			found = name
 			return false
 		}
@@ -325,53 +376,84 @@ func (d *Dir) otherName(lease string, ino uint64) (string, error) {
 }
 
 // each calls f for every directory entry in readdir order (the order
-// LCMAPS scans in) with its lstat, until f returns false.
-func (d *Dir) each(f func(name string, st *syscall.Stat_t) bool) error {
-	dir, err := os.Open(d.Path)
+// LCMAPS scans in) with the inode number getdents(2) gives, until f
+// returns false.
+func (d *Dir) each(f func(name string, ino uint64) bool) error {
+	fd, err := syscall.Open(d.Path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		return d.unusable(d.Path, err)
+		return d.unusable(d.Path, &fs.PathError{Op: "open", Path: d.Path, Err: err})
 	}
-	defer dir.Close()
+	defer syscall.Close(fd)
+	buf := make([]byte, 32*1024)
 	seen := 0
 	for {
-		names, err := dir.Readdirnames(256)
-		for _, name := range names {
+		n, err := syscall.ReadDirent(fd, buf)
+		if err != nil {
+			return d.unusable(d.Path, &fs.PathError{Op: "getdents", Path: d.Path, Err: err})
+		}
+		if n <= 0 {
+			return nil
+		}
+		for b := buf[:n]; len(b) >= direntHeader; {
+			// struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name.
+			reclen := int(binary.NativeEndian.Uint16(b[16:18]))
+			if reclen < direntHeader || reclen > len(b) {
+				return failure.New(failure.System, ReasonGridmapdirUnusable, d.Path, "malformed directory entry")
+			}
+			ino := binary.NativeEndian.Uint64(b[0:8])
+			name := b[direntHeader:reclen]
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
+			}
+			b = b[reclen:]
+			if ino == 0 || len(name) == 0 || string(name) == "." || string(name) == ".." {
+				continue
+			}
 			if seen++; seen > maxDirEntries {
 				return failure.New(failure.System, ReasonGridmapdirUnusable, d.Path,
 					fmt.Sprintf("more than %d entries", maxDirEntries))
 			}
-			st, serr := lstat(filepath.Join(d.Path, name))
-			if serr != nil {
-				continue // removed while scanning
-			}
-			if !f(name, st) {
+			if !f(string(name), ino) {
 				return nil
 			}
-		}
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return d.unusable(d.Path, err)
 		}
 	}
 }
+
+// direntHeader is the size of linux_dirent64 before the name.
+const direntHeader = 19
 
 // create leases a free entry of pool. entry is "" when none was leased;
 // retry then says whether a race was lost (so trying again may succeed)
 // rather than the pool being full.
 func (d *Dir) create(pool, lease, leasePath, who string) (entry string, retry bool, err error) {
 	var werr error
-	scanErr := d.each(func(name string, st *syscall.Stat_t) bool {
-		if !d.InPool(name, pool) || st.Mode&syscall.S_IFMT != syscall.S_IFREG || st.Nlink != 1 {
+	scanErr := d.each(func(name string, _ uint64) bool {
+		if strings.HasPrefix(name, tempPrefix) {
+			st, err := lstat(filepath.Join(d.Path, name))
+			if err != nil || time.Since(time.Unix(st.Ctim.Unix())) <= staleTemp {
+				return true
+			}
+			// Left by a process that died mid-claim: it would keep its
+			// entry looking leased for ever.
+			if os.Remove(filepath.Join(d.Path, name)) == nil {
+				retry = true // its entry may have been passed over already
+			}
+			return true
+		}
+		if !d.InPool(name, pool) {
+			return true
+		}
+		st, err := lstat(filepath.Join(d.Path, name))
+		if err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG || st.Nlink != 1 {
 			return true
 		}
 		src := filepath.Join(d.Path, name)
 		// LCMAPS insists the entry be writable, so a site can take an
 		// account out of service by making its entry read-only.
-		f, oerr := os.OpenFile(src, os.O_WRONLY|os.O_APPEND, 0)
+		f, oerr := os.OpenFile(src, os.O_WRONLY|os.O_APPEND|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 		if oerr != nil {
-			d.log().Errorf("lcmaps_gridmapdir-gridmapdir_newlease: no write-access to \"%s\"", src)
+			d.log().Errorf("lcmaps_gridmapdir-gridmapdir_newlease: no write-access to \"%s\": %s", src, Strerror(oerr))
 			werr = d.unusable(src, oerr)
 			return false
 		}
@@ -430,7 +512,7 @@ func (d *Dir) claim(src string, ino uint64, leasePath string) (got bool, lost er
 		return false, nil, d.unusable(tmp, err)
 	}
 	if st.Ino != ino || st.Nlink != 2 {
-		d.log().Noticef("lcmaps_gridmapdir-gridmapdir_newlease: Two ID have grabbed the same pool-entry, backing off.")
+		d.log().Noticef("lcmaps_gridmapdir-gridmapdir_newlease: Two ID have grabbed the same pool-entry, backing off. To preserve a clean mapdir state: Unlinking \"%s\"", tmp)
 		return false, errContended, nil
 	}
 	if err := os.Link(tmp, leasePath); err != nil {
@@ -463,3 +545,15 @@ func orDiscard(l *logging.Logger) *logging.Logger {
 }
 
 func (d *Dir) log() *logging.Logger { return orDiscard(d.Log) }
+
+// Strerror renders err as C's strerror(3) would ("No such file or
+// directory"), for log lines that must read like LCMAPS's.
+func Strerror(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		if s := errno.Error(); s != "" {
+			return strings.ToUpper(s[:1]) + s[1:]
+		}
+	}
+	return err.Error()
+}

@@ -272,3 +272,48 @@ func BenchmarkAcquireExisting(b *testing.B) {
 func itoa3(i int) string {
 	return string([]byte{byte('0' + i/100%10), byte('0' + i/10%10), byte('0' + i%10)})
 }
+
+// TestStaleTemporaryLink: a process that died between its private link and
+// its unlink must not keep the entry looking leased for ever.
+func TestStaleTemporaryLink(t *testing.T) {
+	d := newPool(t, "pool001")
+	tmp := filepath.Join(d.Path, tempPrefix+"12345-00000000deadbeef")
+	if err := os.Link(filepath.Join(d.Path, "pool001"), tmp); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Acquire("pool", "lease", "x"); failure.ReasonOf(err) != ReasonPoolExhausted {
+		t.Fatalf("a fresh private link must be respected: %v", err)
+	}
+	old := staleTemp
+	staleTemp = 0
+	t.Cleanup(func() { staleTemp = old })
+	if got, err := d.Acquire("pool", "lease", "x"); err != nil || got != "pool001" {
+		t.Fatalf("stale private link not cleared: %q %v", got, err)
+	}
+	if _, err := os.Lstat(tmp); !os.IsNotExist(err) {
+		t.Errorf("stale private link still there: %v", err)
+	}
+}
+
+func TestLeaseNameStaysInTheDirectory(t *testing.T) {
+	cases := map[string]struct {
+		subject string
+		groups  []string
+		want    string
+	}{
+		"plain DN":             {"/DC=org/CN=a", nil, "%2fdc%3dorg%2fcn%3da"},
+		"groups":               {"/DC=org/CN=a", []string{"daemon", "sys"}, "%2fdc%3dorg%2fcn%3da:daemon:sys"},
+		"separator in subject": {"/CN=a\001/../../etc/x", nil, "%2fcn%3da%01%2f%2e%2e%2f%2e%2e%2fetc%2fx"},
+	}
+	for name, c := range cases {
+		if got := LeaseName(c.subject, c.groups); got != c.want {
+			t.Errorf("%s: LeaseName = %q, want %q", name, got, c.want)
+		}
+	}
+	d := newPool(t, "pool001")
+	for _, bad := range []string{"", ".", "..", "x/../../y", "a\x00b", EncodeLease("/CN=a\001../../escape")} {
+		if _, err := d.Acquire("pool", bad, "x"); failure.ReasonOf(err) != ReasonGridmapdirUnusable {
+			t.Errorf("lease %q accepted: %v", bad, err)
+		}
+	}
+}

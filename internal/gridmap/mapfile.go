@@ -28,6 +28,9 @@ const (
 	maxLineLength = 64 * 1024
 	// maxMappings bounds the mappings kept from one line.
 	maxMappings = 1024
+	// maxBuffer is the read buffer for large mapfiles; longer lines are
+	// assembled separately.
+	maxBuffer = 64 * 1024
 )
 
 // Entry is one parsed mapfile line.
@@ -80,11 +83,20 @@ func Lookup(path string, q Query, log *logging.Logger) (res Result, found bool, 
 			WithHint("check that the file exists and is readable by root")
 	}
 	defer f.Close()
-	return scan(f, path, q, log)
+	bufSize := maxBuffer
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		if fi.Size() == 0 {
+			log.Infof("lcmaps_gridmapfile-read_mapfile: mapfile %s has size zero.", path)
+			return Result{}, false, nil
+		}
+		// A small file needs no big buffer: it is allocated per lookup.
+		bufSize = int(min(fi.Size()+1, maxBuffer))
+	}
+	return scan(f, bufSize, path, q, log)
 }
 
-func scan(r io.Reader, path string, q Query, log *logging.Logger) (Result, bool, error) {
-	br := bufio.NewReaderSize(r, 64*1024)
+func scan(r io.Reader, bufSize int, path string, q Query, log *logging.Logger) (Result, bool, error) {
+	br := bufio.NewReaderSize(r, bufSize)
 	var long []byte
 	var e Entry
 	for n := 1; ; n++ {

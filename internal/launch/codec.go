@@ -9,6 +9,8 @@ import (
 	"os"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/glexec-ng/glexec/internal/failure"
 )
 
@@ -36,21 +38,56 @@ const (
 // Encode validates r and writes it to w as one JSON document. glexec closes
 // the pipe afterwards; the end of file ends the request.
 func Encode(w io.Writer, r *Request) error {
-	if err := r.Validate(); err != nil {
-		return err
-	}
-	b, err := json.Marshal(r)
+	b, err := marshal(r)
 	if err != nil {
-		return failure.Wrap(failure.System, ReasonMalformed, "launch request", err)
-	}
-	if len(b) > MaxRequestSize {
-		return failure.New(failure.System, ReasonTooLarge, "launch request",
-			fmt.Sprintf("%d bytes, limit %d", len(b), MaxRequestSize))
+		return err
 	}
 	if _, err := w.Write(b); err != nil {
 		return failure.Wrap(failure.System, ReasonMalformed, "launch request", err)
 	}
 	return nil
+}
+
+func marshal(r *Request) ([]byte, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, failure.Wrap(failure.System, ReasonMalformed, "launch request", err)
+	}
+	if len(b) > MaxRequestSize {
+		return nil, failure.New(failure.System, ReasonTooLarge, "launch request",
+			fmt.Sprintf("%d bytes, limit %d", len(b), MaxRequestSize))
+	}
+	return b, nil
+}
+
+// Pipe returns the read end of a pipe that already holds r, complete and
+// closed for writing: glexec makes it fd 3 and execs the helper, with no
+// process left to feed it. The pipe is grown to fit (MaxRequestSize is the
+// kernel's default pipe-max-size; root may exceed it anyway).
+func Pipe(r *Request) (*os.File, error) {
+	b, err := marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, failure.Wrap(failure.System, ReasonMalformed, "launch request pipe", err)
+	}
+	defer pw.Close()
+	if len(b) > 1<<16 {
+		if _, err := unix.FcntlInt(pw.Fd(), unix.F_SETPIPE_SZ, len(b)); err != nil {
+			pr.Close()
+			return nil, failure.Wrap(failure.System, ReasonTooLarge, "launch request pipe", fmt.Errorf("grow to %d bytes: %w", len(b), err))
+		}
+	}
+	if _, err := pw.Write(b); err != nil {
+		pr.Close()
+		return nil, failure.Wrap(failure.System, ReasonMalformed, "launch request pipe", err)
+	}
+	return pr, nil
 }
 
 // Decode reads one request from rd until end of file, strictly: unknown

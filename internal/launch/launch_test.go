@@ -95,6 +95,8 @@ func TestDecodeRefuses(t *testing.T) {
 		{"no argv", mut(func(r *Request) { r.Argv = nil }), ReasonInvalid},
 		{"relative argv0", mut(func(r *Request) { r.Argv = []string{"id"} }), ReasonInvalid},
 		{"nul in argv", mut(func(r *Request) { r.Argv = append(r.Argv, "a\x00b") }), ReasonInvalid},
+		{"too many args", mut(func(r *Request) { r.Argv = append([]string{"/bin/true"}, make([]string, maxArgs)...) }), ReasonInvalid},
+		{"too many env entries", mut(func(r *Request) { r.Env = repeat("A=1", maxEnv+1) }), ReasonInvalid},
 		{"env without =", mut(func(r *Request) { r.Env = []string{"PATH"} }), ReasonInvalid},
 		{"env empty key", mut(func(r *Request) { r.Env = []string{"=x"} }), ReasonInvalid},
 		{"cwd relative", mut(func(r *Request) { r.Cwd = "home" }), ReasonInvalid},
@@ -164,12 +166,40 @@ func TestReadPipe(t *testing.T) {
 	}
 }
 
+// Pipe holds the whole request, even one far above the default 64 KiB pipe
+// buffer, with no writer left.
+func TestPipeHoldsLargeRequest(t *testing.T) {
+	r := validRun()
+	r.Env = append(r.Env, "BIG="+strings.Repeat("x", 900<<10))
+	pr, err := Pipe(r)
+	if err != nil {
+		t.Fatalf("Pipe: %v", err)
+	}
+	defer pr.Close()
+	got, err := ReadPipe(pr)
+	if err != nil || !reflect.DeepEqual(got, r) {
+		t.Fatalf("ReadPipe: %v", err)
+	}
+	r.Env = append(r.Env, "HUGE="+strings.Repeat("x", MaxRequestSize))
+	if _, err := Pipe(r); failure.ReasonOf(err) != ReasonTooLarge {
+		t.Errorf("Pipe of an oversized request: %v, want %s", err, ReasonTooLarge)
+	}
+}
+
 func seq(n int) []int {
 	s := make([]int, n)
 	for i := range s {
 		s[i] = 1000 + i
 	}
 	return s
+}
+
+func repeat(s string, n int) []string {
+	r := make([]string, n)
+	for i := range r {
+		r[i] = s
+	}
+	return r
 }
 
 func paths(n int) []string {

@@ -19,9 +19,9 @@ const ReasonStart failure.Reason = "helper-start"
 // glexec itself execs the helper instead (it has nothing left to do); Start
 // is the same hand-off for tests, benchmarks and the sweep timer.
 func Start(path string, r *Request, stdin, stdout, stderr *os.File) (*exec.Cmd, error) {
-	pr, pw, err := os.Pipe()
+	pr, err := Pipe(r)
 	if err != nil {
-		return nil, failure.Wrap(failure.System, ReasonStart, path, err)
+		return nil, err
 	}
 	defer pr.Close()
 	cmd := exec.Command(path)
@@ -29,15 +29,7 @@ func Start(path string, r *Request, stdin, stdout, stderr *os.File) (*exec.Cmd, 
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
 	cmd.ExtraFiles = []*os.File{pr}
 	if err := cmd.Start(); err != nil {
-		pw.Close()
 		return nil, failure.Wrap(failure.System, ReasonStart, path, err)
-	}
-	err = Encode(pw, r)
-	pw.Close()
-	if err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		return nil, err
 	}
 	return cmd, nil
 }

@@ -25,14 +25,14 @@ const (
 // world is one test's sandbox environment: its own run/state directories,
 // a cgroup of its own under the unified hierarchy, a staged proxy.
 type world struct {
-	t        *testing.T
+	t        testing.TB
 	base     string
 	unified  string // the cgroup2 mount as the test sees it
 	parent   string // the test's parent cgroup, relative to unified
 	proxyDir string // staging directory of the proxy on the host
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("requires root: runs glexec-sandbox")
@@ -47,7 +47,10 @@ func newWorld(t *testing.T) *world {
 	if w.unified == "" {
 		t.Fatal("no cgroup2 hierarchy at /sys/fs/cgroup/unified or /sys/fs/cgroup")
 	}
-	base, err := os.MkdirTemp("", "glexec-sandbox-test-")
+	// Not below /tmp, which the payload sees as its private tmpfs: the
+	// test must see the helper's directories the way a payload would
+	// see /run/glexec and /var/lib/glexec.
+	base, err := os.MkdirTemp("/var/tmp", "glexec-sandbox-test-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +131,7 @@ func (w *world) start(r *launch.Request) (*exec.Cmd, *os.File, *os.File) {
 	return cmd, out, errf
 }
 
-func finishCmd(t *testing.T, cmd *exec.Cmd, out, errf *os.File) outcome {
+func finishCmd(t testing.TB, cmd *exec.Cmd, out, errf *os.File) outcome {
 	t.Helper()
 	cmd.Wait()
 	defer out.Close()

@@ -364,3 +364,38 @@ func TestAccountingSeesCPU(t *testing.T) {
 	}
 	w.assertClean()
 }
+
+// The working directory and the site's read-write binds are writable, the
+// rest of the host is not.
+func TestWritableDirectories(t *testing.T) {
+	w := newWorld(t)
+	mk := func(name string) string {
+		d := filepath.Join(w.base, name)
+		os.Mkdir(d, 0o755)
+		os.Chown(d, payloadUID, payloadUID)
+		return d
+	}
+	cwd, scratch, other := mk("cwd"), mk("scratch"), mk("other")
+	for _, tc := range []struct {
+		name        string
+		cwdWritable bool
+		bindRW      []string
+		want        string
+	}{
+		{"cwd writable, scratch bound rw", true, []string{scratch}, "cwd:ok scratch:ok other:ro"},
+		{"cwd read-only, no binds", false, nil, "cwd:ro scratch:ro other:ro"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := w.request("/bin/sh", "-c", `for d in cwd:. scratch:"$1" other:"$2"; do
+	n=${d%%:*}; p=${d#*:}
+	if touch "$p/probe" 2>/dev/null; then printf "%s:ok " $n; else printf "%s:ro " $n; fi
+done`, "sh", scratch, other)
+			r.Cwd, r.CwdWritable, r.Sandbox.BindRW = cwd, tc.cwdWritable, tc.bindRW
+			o := w.run(r)
+			if got := strings.TrimSpace(o.stdout); o.code != 0 || got != tc.want {
+				t.Errorf("exit %d, got %q, want %q (stderr %q)", o.code, got, tc.want, o.stderr)
+			}
+		})
+	}
+	w.assertClean()
+}

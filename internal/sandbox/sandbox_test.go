@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -12,14 +13,18 @@ func TestPayloadView(t *testing.T) {
 	w := newWorld(t)
 	os.WriteFile("/tmp/glexec-sandbox-host-marker", []byte("x"), 0o644)
 	defer os.Remove("/tmp/glexec-sandbox-host-marker")
+	// The state directory holds something the payload must not see.
+	os.MkdirAll(filepath.Join(w.base, "state"), 0o755)
+	os.WriteFile(filepath.Join(w.base, "state", "other-payloads"), []byte("x"), 0o644)
 	o := w.run(w.request("/bin/sh", "-c", `
 id
 grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):' /proc/self/status
 touch /usr/glexec-sandbox-probe 2>/dev/null && echo usr-writable || echo usr-readonly
 echo inside > /tmp/inside-only && ls -A /tmp
+for d in "$1" "$2"; do if [ -d "$d" ]; then ls -A "$d" | sed "s|^|visible: |"; else echo "missing $d"; fi; done
 echo "proxy=$X509_USER_PROXY"
 cat "$X509_USER_PROXY"; echo
-`))
+`, "sh", filepath.Join(w.base, "run"), filepath.Join(w.base, "state")))
 	if o.code != 0 {
 		t.Fatalf("exit %d, stderr %q", o.code, o.stderr)
 	}

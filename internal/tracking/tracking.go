@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/glexec-ng/glexec/internal/failure"
 )
@@ -166,6 +167,14 @@ func (p *Pool) taken() (map[int]bool, error) {
 	}
 	taken := make(map[int]bool, len(names))
 	for _, n := range names {
+		if strings.HasPrefix(n, ".new-") || strings.HasPrefix(n, ".stale-") {
+			// Private files of a process that died mid-acquire; a live
+			// one exists for microseconds.
+			if fi, err := os.Lstat(filepath.Join(p.Dir, n)); err == nil && time.Since(fi.ModTime()) > time.Minute {
+				os.Remove(filepath.Join(p.Dir, n))
+			}
+			continue
+		}
 		if gid, err := strconv.Atoi(n); err == nil && gid >= p.Min && gid <= p.Max {
 			taken[gid] = true
 		}

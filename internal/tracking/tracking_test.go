@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/glexec-ng/glexec/internal/failure"
 )
@@ -98,6 +99,9 @@ func TestStaleLeases(t *testing.T) {
 		{"owner alive", fmt.Sprintf("%d %d\n", os.Getpid(), start), false},
 		{"malformed lease is not ours to judge", "garbage\n", false},
 		{"negative pid", "-1 5\n", false},
+		// Only maxLeaseSize bytes are read: a lease padded beyond them is
+		// malformed, so it is left alone.
+		{"over-long lease", fmt.Sprintf("%d %s12345\n", deadPID(t), strings.Repeat(" ", maxLeaseSize)), false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -112,6 +116,31 @@ func TestStaleLeases(t *testing.T) {
 				t.Fatalf("live lease taken: %+v %v", l, err)
 			}
 		})
+	}
+}
+
+func TestLeftoverPrivateFiles(t *testing.T) {
+	p := pool(t, 300, 300)
+	os.MkdirAll(p.Dir, 0o755)
+	old := filepath.Join(p.Dir, ".new-1-0000000000000001")
+	fresh := filepath.Join(p.Dir, ".new-2-0000000000000002")
+	write := func(path string) {
+		if err := os.WriteFile(path, []byte("1 1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(old)
+	write(fresh)
+	past := time.Now().Add(-time.Hour)
+	os.Chtimes(old, past, past)
+	if _, err := p.Acquire(os.Getpid()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Error("an hour-old private file was kept")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Error("a fresh private file was removed")
 	}
 }
 

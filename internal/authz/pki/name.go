@@ -359,24 +359,6 @@ func (n *Name) OldHash() uint32 {
 	return uint32(h[0]) | uint32(h[1])<<8 | uint32(h[2])<<16 | uint32(h[3])<<24
 }
 
-// SubjectHash returns the new-style hash of a DER name.
-func SubjectHash(raw []byte) (uint32, error) {
-	n, err := ParseName(raw)
-	if err != nil {
-		return 0, err
-	}
-	return n.Hash(), nil
-}
-
-// SubjectHashOld returns the old-style (MD5) hash of a DER name.
-func SubjectHashOld(raw []byte) (uint32, error) {
-	n, err := ParseName(raw)
-	if err != nil {
-		return 0, err
-	}
-	return n.OldHash(), nil
-}
-
 // splitLastCN splits a proxy subject into its issuer part (the canonical
 // encoding of all RDNs but the last) and the value of its last RDN, which
 // must be a single CN; ok is false otherwise. The value is the raw content

@@ -132,6 +132,9 @@ func ParseNamespaces(data []byte) ([]NamespaceRule, error) {
 		}
 		r := NamespaceRule{Self: !t[2].quoted, Permit: strings.EqualFold(t[3].text, "PERMIT"), Pattern: t[5].text, Subject: re}
 		if t[2].quoted {
+			if t[2].text == "" {
+				return nil, fmt.Errorf("line %d: empty issuer", t[2].line)
+			}
 			r.Issuer = NormaliseDN(t[2].text)
 		}
 		rules = append(rules, r)
@@ -171,7 +174,7 @@ func ParseSigningPolicy(data []byte) ([]SigningPolicy, error) {
 		}
 		switch t.text {
 		case "access_id_CA":
-			if auth.text != "X509" || !val.quoted {
+			if auth.text != "X509" || !val.quoted || val.text == "" {
 				return nil, fmt.Errorf("line %d: want access_id_CA X509 'dn'", t.line)
 			}
 			blocks = append(blocks, SigningPolicy{CA: NormaliseDN(val.text)})
@@ -246,10 +249,6 @@ func globList(s string) ([]*regexp.Regexp, error) {
 // NormaliseDN rewrites the attribute spellings that tools disagree on to
 // one form, as VOMS does (src/common/normalize.c): /emailAddress= and /E=
 // become /Email=, /USERID= becomes /UID=.
-func NormaliseDN(dn string) string {
-	if !strings.Contains(dn, "/E") && !strings.Contains(dn, "/USERID=") {
-		return dn
-	}
-	r := strings.NewReplacer("/emailAddress=", "/Email=", "/E=", "/Email=", "/USERID=", "/UID=")
-	return r.Replace(dn)
-}
+func NormaliseDN(dn string) string { return dnSpellings.Replace(dn) }
+
+var dnSpellings = strings.NewReplacer("/emailAddress=", "/Email=", "/E=", "/Email=", "/USERID=", "/UID=")

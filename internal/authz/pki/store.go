@@ -65,9 +65,6 @@ func OpenStore(dir string) *Store {
 	return s.(*Store)
 }
 
-// Dir is the directory the store reads.
-func (s *Store) Dir() string { return s.dir }
-
 // load returns the parsed content of name in the directory, or nil when the
 // file does not exist. parse is called on a cache miss.
 func (s *Store) load(name string, parse func([]byte, *cached)) (*cached, error) {

@@ -17,9 +17,10 @@ const (
 	DefaultClockSkew = 5 * time.Minute
 )
 
-// Options tune Verify. Now is required; the rest default to off.
+// Options tune Verify. The zero value validates at the current time with
+// no clock skew allowance and every option off.
 type Options struct {
-	Now             time.Time
+	Now             time.Time     // zero: time.Now()
 	ClockSkew       time.Duration // allowance on notBefore
 	RequireCRL      bool          // a CA without a current CRL is an error
 	CAPolicy        PolicyMode    // .namespaces / .signing_policy enforcement
@@ -43,6 +44,9 @@ type Chain struct {
 // namespaces per opts), and every proxy follows RFC 3820 or the legacy
 // rules. It does not look at VOMS attributes.
 func (s *Store) Verify(b *Bundle, opts Options) (*Chain, error) {
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
 	if b.KeyPublic == nil {
 		if !opts.AllowMissingKey {
 			return nil, clientErr(ReasonNoKey, bundleSubject, "no private key").WithHint("the proxy file must hold the proxy's private key")
@@ -118,6 +122,9 @@ func namesEqual(a, b []byte) bool {
 // the trust anchor. extra are untrusted certificates that may serve as
 // intermediates (never as anchors).
 func (s *Store) VerifyCert(cert *x509.Certificate, extra []*x509.Certificate, opts Options) ([]*x509.Certificate, error) {
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
 	var cas []*x509.Certificate
 	var names []*Name
 	cur := cert

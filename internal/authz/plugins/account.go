@@ -41,6 +41,10 @@ func noteDefaultMapfile(b *base, m *mapfileOpt) {
 	}
 }
 
+// noRequestInVerify is LCMAPS's complaint about verification without a
+// requested account.
+const noRequestInVerify = "both requested_username and requested_uid are unset, need at least one in PLUGIN_VERIFY mode"
+
 // requestedUser resolves the account a caller asked for: by name, or by
 // uid (uid 0 is never accepted).
 func (b *base) requestedUser(req *policy.Request) (string, error) {
@@ -76,7 +80,7 @@ func newLocalAccount(argv []string, env *policy.Env) (policy.Plugin, error) {
 	a := &args{list: argv}
 	for opt, ok := a.next(); ok; opt, ok = a.next() {
 		switch {
-		case is(opt, "-gridmapfile", "-gridmap"):
+		case isUp(opt, "-gridmapfile", "-gridmap"):
 			f, err := p.fileArg(a, opt)
 			if err != nil {
 				return nil, err
@@ -98,7 +102,7 @@ func (p *localAccount) Run(req *policy.Request, cd *policy.CredData) error {
 // maps the DN to it.
 func (p *localAccount) Verify(req *policy.Request, cd *policy.CredData) error {
 	if req == nil || (req.RequestedUser == "" && req.RequestedUID < 0) {
-		return p.done(p.runErr(logging.Notice, failure.Authz, ReasonVerifyMismatch, "no account requested to verify"))
+		return p.done(p.runErr(logging.Err, failure.Authz, ReasonVerifyMismatch, noRequestInVerify))
 	}
 	return p.done(p.run(req, cd))
 }
@@ -123,6 +127,10 @@ func (p *localAccount) run(req *policy.Request, cd *policy.CredData) error {
 	}, p.log())
 	if err != nil {
 		return err
+	}
+	if !found && want != "" {
+		return p.runErr(logging.Notice, failure.Authz, ReasonNoMapping,
+			"No match for requested localaccount %s for user \"%s\", in %s", want, dn, file)
 	}
 	if !found {
 		return p.runErr(logging.Notice, failure.Authz, ReasonNoMapping,
@@ -149,13 +157,13 @@ type poolAccount struct {
 // for an option it does not know.
 func (b *base) poolOption(a *args, opt string, m *mapfileOpt, d *gridmap.Dir, dirSet *bool, dirOpt string, mappings *int) (bool, error) {
 	switch {
-	case dirOpt != "" && is(opt, dirOpt):
+	case dirOpt != "" && isUp(opt, dirOpt):
 		v, ok := a.value()
 		if !ok || !filepath.IsAbs(v) {
 			return true, b.initErr("option %s needs to be followed by a valid absolute directory.", opt)
 		}
 		d.Path, *dirSet = v, true
-	case is(opt, "-override_inconsistency"):
+	case isUp(opt, "-override_inconsistency"):
 		d.Override = true
 	case mappings != nil && is(opt, "-max_mappings_per_credential"):
 		v, _ := a.value()
@@ -187,7 +195,7 @@ func newPoolAccount(argv []string, env *policy.Env) (policy.Plugin, error) {
 	p.dir.Strict = true
 	a := &args{list: argv}
 	for opt, ok := a.next(); ok; opt, ok = a.next() {
-		if is(opt, "-gridmapfile", "-gridmap") {
+		if isUp(opt, "-gridmapfile", "-gridmap") {
 			f, err := p.fileArg(a, opt)
 			if err != nil {
 				return nil, err
@@ -249,7 +257,7 @@ func (p *poolAccount) run(req *policy.Request, cd *policy.CredData, verify bool)
 		return err
 	}
 	if verify && want == "" {
-		return p.runErr(logging.Notice, failure.Authz, ReasonVerifyMismatch, "no account requested to verify")
+		return p.runErr(logging.Err, failure.Authz, ReasonVerifyMismatch, noRequestInVerify)
 	}
 	file, dflt := p.gridmapfile(&p.mapfile)
 	dir, err := p.mapdir(p.dir, p.dirSet, "GRIDMAPDIR", "gridmapdir")
@@ -275,7 +283,7 @@ func (p *poolAccount) run(req *policy.Request, cd *policy.CredData, verify bool)
 		return noMatch(nil)
 	}
 	pool := res.Mapping[1:]
-	lease := gridmap.EncodeLease(dn)
+	lease := gridmap.LeaseName(dn, nil)
 	var entry string
 	if verify {
 		entry, err = dir.Leased(pool, lease)

@@ -29,7 +29,7 @@ func newBan(argv []string, env *policy.Env, p *ban) (policy.Plugin, error) {
 	a := &args{list: argv}
 	for opt, ok := a.next(); ok; opt, ok = a.next() {
 		switch {
-		case is(opt, "-banmapfile", "-ban_mapfile", "-gridmapfile", "-gridmap"):
+		case isUp(opt, "-banmapfile", "-ban_mapfile", "-gridmapfile", "-gridmap"):
 			f, err := p.fileArg(a, opt)
 			if err != nil {
 				return nil, err

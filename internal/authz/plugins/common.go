@@ -3,16 +3,15 @@ package plugins
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/glexec-ng/glexec/internal/accounts"
 	"github.com/glexec-ng/glexec/internal/authz/policy"
 	"github.com/glexec-ng/glexec/internal/failure"
+	"github.com/glexec-ng/glexec/internal/gridmap"
 	"github.com/glexec-ng/glexec/internal/logging"
 )
 
@@ -116,9 +115,20 @@ func (b *base) runErr(p logging.Priority, class failure.Class, reason failure.Re
 	return failure.New(class, reason, b.module+".mod", msg)
 }
 
-// is reports whether opt is one of names, in the exact spelling or in
-// upper case (LCMAPS compares against both, nothing else).
+// is reports whether opt is one of names, spelt exactly.
 func is(opt string, names ...string) bool {
+	for _, n := range names {
+		if opt == n {
+			return true
+		}
+	}
+	return false
+}
+
+// isUp is is, also accepting the names in upper case: the C plugins take
+// "-GRIDMAPFILE" and the like for their file, directory and
+// -override_inconsistency options only.
+func isUp(opt string, names ...string) bool {
 	for _, n := range names {
 		if opt == n || opt == strings.ToUpper(n) {
 			return true
@@ -167,24 +177,12 @@ func (b *base) resolve(name string) (string, error) {
 	}
 	p := filepath.Join(gridSecurityDir, name)
 	if _, err := os.Stat(p); err != nil {
-		msg := fmt.Sprintf("Cannot stat \"%s\": %s.", p, strerror(err))
+		msg := fmt.Sprintf("Cannot stat \"%s\": %s.", p, gridmap.Strerror(err))
 		b.log().Errorf("lcmaps_get_prefixed_file: %s", msg)
 		return "", failure.Wrap(failure.System, ReasonBadOption, b.module+".mod", err).
 			WithHint("give an absolute path, or create %s", p)
 	}
 	return p, nil
-}
-
-// strerror renders err as C's strerror would.
-func strerror(err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		s := errno.Error()
-		if s != "" {
-			return strings.ToUpper(s[:1]) + s[1:]
-		}
-	}
-	return err.Error()
 }
 
 // atoiStrict parses the plugin number formats: decimal digits only.
@@ -271,6 +269,3 @@ func (b *base) addAccountIDs(cd *policy.CredData, u accounts.User, pgid, pgidAsS
 	}
 	return nil
 }
-
-// isNotExist reports a missing file behind err.
-func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

@@ -1,6 +1,8 @@
 package plugins
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/glexec-ng/glexec/internal/authz"
+	"github.com/glexec-ng/glexec/internal/authz/pki"
 	"github.com/glexec-ng/glexec/internal/authz/policy"
 	"github.com/glexec-ng/glexec/internal/lcmapsoracle"
 )
@@ -94,16 +98,18 @@ extendedKeyUsage = clientAuth
 
 // proxy returns a proxy file carrying fqans (all of one VO, the first
 // FQAN's), made by voms-proxy-fake, or a plain RFC proxy without FQANs.
-func (c *oracleCreds) proxy(t testing.TB, fqans []string) string {
+func (c *oracleCreds) proxy(t testing.TB, fqans []string, limited bool) string {
 	t.Helper()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	key := strings.Join(fqans, ",")
+	key := fmt.Sprint(strings.Join(fqans, ","), limited)
 	if p, ok := c.proxies[key]; ok {
 		return p
 	}
 	out := filepath.Join(c.dir, fmt.Sprintf("proxy%d.pem", len(c.proxies)))
-	if len(fqans) == 0 {
+	if limited {
+		run(t, c.dir, "grid-proxy-init", "-q", "-rfc", "-limited", "-cert", "usercert.pem", "-key", "userkey.pem", "-certdir", c.certDir, "-out", out)
+	} else if len(fqans) == 0 {
 		run(t, c.dir, "grid-proxy-init", "-q", "-rfc", "-cert", "usercert.pem", "-key", "userkey.pem", "-certdir", c.certDir, "-out", out)
 	} else {
 		vo := strings.Split(fqans[0], "/")[1]
@@ -123,6 +129,7 @@ func (c *oracleCreds) proxy(t testing.TB, fqans []string) string {
 type oracleCase struct {
 	name    string
 	fqans   []string
+	limited bool                // a limited proxy (grid-proxy-init -limited)
 	files   map[string]string   // name → content; $DIR is the case directory
 	pools   map[string][]string // directory → entries
 	links   [][2]string         // existing hard links: entry → lease, in the first pool
@@ -156,7 +163,7 @@ func (c *oracleCase) db(dir string) string {
 	var b strings.Builder
 	names := []string{}
 	for _, p := range c.plugins {
-		fmt.Fprintf(&b, "%s = \"%s\" \"%s\"\n", p[0], p[1], strings.ReplaceAll(p[2], "$DIR", dir))
+		fmt.Fprintf(&b, "%s = \"%s\" \"%s\"\n", p[0], p[1], expand(p[2], dir))
 		names = append(names, p[0])
 	}
 	if len(names) == 1 {
@@ -175,7 +182,8 @@ func (c *oracleCase) db(dir string) string {
 func pluginLine(msg string) bool {
 	for _, p := range []string{"lcmaps_gridmapfile", "lcmaps_gridmapdir", "lcmaps_localaccount-", "lcmaps_poolaccount-",
 		"lcmaps_ban_", "lcmaps_voms_localgroup-", "lcmaps_voms_poolgroup-", "lcmaps_voms_localaccount-", "lcmaps_voms_poolaccount-",
-		"lcmaps_plugin_posix_enf-", "lcmaps_dummy_", "lcmaps_get_prefixed_file"} {
+		"lcmaps_plugin_posix_enf-", "lcmaps_dummy_", "lcmaps_get_prefixed_file",
+		"lcmaps_plugin_verify_proxy-", "lcmaps_lifetime_", "Error: Verifying data"} {
 		if strings.HasPrefix(msg, p) {
 			return true
 		}
@@ -228,6 +236,8 @@ func TestAgainstLCMAPS(t *testing.T) {
 			"\"/DC=org/DC=example/CN=oracle user\" ,, .x  \\bob # trailing\n"},
 			plugins: [][3]string{{"la", "lcmaps_localaccount.mod", "-gridmapfile $DIR/gm"}}},
 		{name: "localaccount quote imbalance", files: map[string]string{"gm": "\"/DC=org/DC=example/CN=oracle user alice\n"},
+			plugins: [][3]string{{"la", "lcmaps_localaccount.mod", "-gridmap $DIR/gm"}}},
+		{name: "localaccount empty mapfile", files: map[string]string{"gm": ""},
 			plugins: [][3]string{{"la", "lcmaps_localaccount.mod", "-gridmap $DIR/gm"}}},
 		{name: "localaccount missing mapfile", plugins: [][3]string{{"la", "lcmaps_localaccount.mod", "-gridmap $DIR/none"}}},
 		{name: "localaccount then posix_enf", files: gm,
@@ -378,6 +388,59 @@ func TestAgainstLCMAPS(t *testing.T) {
 		{name: "poolaccount without FQANs or match", files: map[string]string{"gm": "\"/CN=x\" .pool\n"},
 			pools:   map[string][]string{"gmd": {"pool001"}},
 			plugins: [][3]string{{"pa", "lcmaps_poolaccount.mod", "-gridmap $DIR/gm -gridmapdir $DIR/gmd"}}},
+		{name: "verify_proxy accepts a proxy", plugins: [][3]string{{"vp", "lcmaps_verify_proxy.mod", "--max-proxy-level-ttl=L 1d-00:00"}}},
+		{name: "verify_proxy limited disallowed", limited: true, plugins: [][3]string{{"vp", "lcmaps_verify_proxy.mod", "--disallow-limited-proxy"}}},
+		{name: "verify_proxy limited allowed", limited: true, plugins: [][3]string{{"vp", "lcmaps_verify_proxy.mod", "--allow-limited-proxy"}}},
+		{name: "init: verify_proxy short period", plugins: [][3]string{{"vp", "lcmaps_verify_proxy.mod", "--max-voms-ttl 1:5"}}},
+		{name: "init: verify_proxy day period", plugins: [][3]string{{"vp", "lcmaps_verify_proxy.mod", "--max-voms-ttl 1d-1:5"}}},
+		{name: "verify_proxy unchecked day period", plugins: [][3]string{{"vp", "lcmaps_verify_proxy.mod", "--max-proxy-level-ttl=L 0d-25:60"}}},
+		{name: "verify_proxy limited required", plugins: [][3]string{{"vp", "lcmaps_verify_proxy.mod", "--require-limited-proxy"}}},
+		{name: "verify_proxy leaf lifetime", plugins: [][3]string{{"vp", "lcmaps_verify_proxy.mod", "--max-proxy-level-ttl=L 0d-01:00"}}},
+		{name: "verify_proxy level 0 lifetime", plugins: [][3]string{{"vp", "lcmaps_verify_proxy.mod", "--max-proxy-level-ttl@0 0d-12:00"}}},
+		{name: "verify_proxy leaf policy overrules level", plugins: [][3]string{{"vp", "lcmaps_verify_proxy.mod", "--max-proxy-level-ttl=0 0d-01:00 --max-proxy-level-ttl=L 1d-00:00"}}},
+		{name: "init: aliases the C plugins take", files: map[string]string{"gm": "", "ban": ""},
+			plugins: [][3]string{{"pa", "lcmaps_poolaccount.mod", "-GRIDMAP $DIR/gm -GRIDMAPDIR $DIR -disablewildcard -OVERRIDE_INCONSISTENCY"},
+				{"b", "lcmaps_ban_dn.mod", "-BAN_MAPFILE $DIR/ban --disablewildcards"},
+				{"vpa", "lcmaps_voms_poolaccount.mod", "-gridmapfile $DIR/gm -do_not-use-secondary-gids -do_not_require_primary_gid -use_voms_gid"},
+				{"px", "lcmaps_posix_enf.mod", "-MAXUID 1 -MAXSGID 4"}}},
+		{name: "init: upper-case flag", plugins: [][3]string{{"pa", "lcmaps_poolaccount.mod", "-NO_WILDCARD"}}},
+		{name: "init: upper-case voms flag", plugins: [][3]string{{"vla", "lcmaps_voms_localaccount.mod", "--USE-VOMS-GID"}}},
+		{name: "init: upper-case mapall", plugins: [][3]string{{"lg", "lcmaps_voms_localgroup.mod", "-groupmap $DIR/x -MAPALL"}}},
+		{name: "init: single-dash require", plugins: [][3]string{{"vpa", "lcmaps_voms_poolaccount.mod", "-require-primary-gid"}}},
+		{name: "voms_localaccount without the account's primary gid", fqans: []string{"/dteam/Role=NULL/Capability=NULL"},
+			files: map[string]string{"grp": "\"/dteam/*\" dteam\n", "vgm": "\"/dteam/*\" alice\n"},
+			plugins: [][3]string{{"lg", "lcmaps_voms_localgroup.mod", "-groupmapfile $DIR/grp"},
+				{"vla", "lcmaps_voms_localaccount.mod", "-gridmap $DIR/vgm --do-not-add-primary-gid-from-mapped-account"}}},
+		{name: "voms_localaccount without the account's secondary gids", fqans: []string{"/dteam/Role=NULL/Capability=NULL"},
+			files: map[string]string{"grp": "\"/dteam/*\" dteam\n", "vgm": "\"/dteam/*\" alice\n"},
+			plugins: [][3]string{{"lg", "lcmaps_voms_localgroup.mod", "-groupmapfile $DIR/grp"},
+				{"vla", "lcmaps_voms_localaccount.mod", "-gridmap $DIR/vgm --do-not-add-secondary-gids-from-mapped-account"}}},
+		{name: "init: voms gid and account gid", plugins: [][3]string{{"vla", "lcmaps_voms_localaccount.mod", "--use-voms-gid --use-account-gid"}}},
+		{name: "init: add and do not add primary", plugins: [][3]string{{"vla", "lcmaps_voms_localaccount.mod",
+			"--add-primary-gid-as-secondary-gid-from-mapped-account --do-not-add-primary-gid-from-mapped-account"}}},
+		{name: "init: do not add and add secondary", plugins: [][3]string{{"vpa", "lcmaps_voms_poolaccount.mod",
+			"--do-not-add-secondary-gids-from-mapped-account --add-secondary-gids-from-mapped-account"}}},
+		{name: "voms_localaccount explicit add beats voms gid", fqans: []string{"/dteam/Role=NULL/Capability=NULL"},
+			files:   map[string]string{"vgm": "\"/dteam/*\" alice\n"},
+			plugins: [][3]string{{"vla", "lcmaps_voms_localaccount.mod", "-gridmap $DIR/vgm --add-primary-gid-from-mapped-account --use-voms-gid"}}},
+		{name: "voms_localaccount voms gid then explicit add", fqans: []string{"/dteam/Role=NULL/Capability=NULL"},
+			files:   map[string]string{"vgm": "\"/dteam/*\" alice\n"},
+			plugins: [][3]string{{"vla", "lcmaps_voms_localaccount.mod", "-gridmap $DIR/vgm --use-voms-gid --add-secondary-gids-from-mapped-account --add-primary-gid-from-mapped-account"}}},
+		{name: "voms_localaccount explicit do-not beats account gid", fqans: []string{"/dteam/Role=NULL/Capability=NULL"},
+			files: map[string]string{"grp": "\"/dteam/*\" dteam\n", "vgm": "\"/dteam/*\" alice\n"},
+			plugins: [][3]string{{"lg", "lcmaps_voms_localgroup.mod", "-groupmapfile $DIR/grp"},
+				{"vla", "lcmaps_voms_localaccount.mod", "-gridmap $DIR/vgm --do-not-add-secondary-gids-from-mapped-account --use-account-gid"}}},
+		{name: "voms_poolaccount with the account's gids", fqans: []string{"/dteam/Role=NULL/Capability=NULL"},
+			files: map[string]string{"vgm": "\"/dteam/*\" .pool\n"},
+			pools: map[string][]string{"gmd": {"pool001"}},
+			plugins: [][3]string{{"vpa", "lcmaps_voms_poolaccount.mod",
+				"-gridmap $DIR/vgm -gridmapdir $DIR/gmd --add-primary-gid-from-mapped-account --add-secondary-gids-from-mapped-account -max_mappings_per_credential 3"}}},
+		{name: "voms_poolaccount primary gid as secondary", fqans: []string{"/dteam/Role=NULL/Capability=NULL"},
+			files: map[string]string{"vgm": "\"/dteam/*\" .pool\n"},
+			pools: map[string][]string{"gmd": {"pool001"}},
+			plugins: [][3]string{{"dg", "lcmaps_dummy_good.mod", "--dummy-gid 100"},
+				{"vpa", "lcmaps_voms_poolaccount.mod", "-gridmap $DIR/vgm -gridmapdir $DIR/gmd --add-primary-gid-as-secondary-gid-from-mapped-account"}}},
+		{name: "verify_proxy CA path options", plugins: [][3]string{{"vp", "lcmaps_verify_proxy.mod", "--capath $CERTS -cadir $CERTS"}}},
 		{name: "init: unknown option", plugins: [][3]string{{"la", "lcmaps_localaccount.mod", "-gridmap $DIR/gm -bogus"}}},
 		{name: "init: missing file name", plugins: [][3]string{{"pa", "lcmaps_poolaccount.mod", "-gridmap"}}},
 		{name: "init: relative gridmapdir", plugins: [][3]string{{"pa", "lcmaps_poolaccount.mod", "-gridmapdir rel"}}},
@@ -410,13 +473,15 @@ func TestAgainstLCMAPS(t *testing.T) {
 			for k, v := range c.env {
 				env = append(env, k+"="+strings.ReplaceAll(v, "$DIR", cDir))
 			}
-			want := lcmapsoracle.Run(t, lcmapsoracle.Config{DB: db, PEM: cr.proxy(t, c.fqans), Passwd: passwd, Group: group, Env: env})
+			pem := cr.proxy(t, c.fqans, c.limited)
+			want := lcmapsoracle.Run(t, lcmapsoracle.Config{DB: db, PEM: pem, Passwd: passwd, Group: group, Env: env})
 
 			f := newFixture(t)
+			f.env.Vars["X509_CERT_DIR"] = cr.certDir
 			for k, v := range c.env {
 				f.env.Vars[k] = strings.ReplaceAll(v, "$DIR", goDir)
 			}
-			got, cd := runChain(t, f, c, goDir)
+			got, cd := runChain(t, f, c, goDir, credential(t, pem, c))
 
 			var wantLines []logLine
 			for _, l := range want.Log {
@@ -461,24 +526,33 @@ func TestAgainstLCMAPS(t *testing.T) {
 
 type chainResult struct{ init, ok bool }
 
+// expand fills in the case directory and the oracle's CA directory.
+func expand(args, dir string) string {
+	args = strings.ReplaceAll(args, "$DIR", dir)
+	if creds != nil {
+		args = strings.ReplaceAll(args, "$CERTS", creds.certDir)
+	}
+	return args
+}
+
 // runChain configures every plugin of the case (all must initialise, as
 // LCMAPS initialises every plugin of the file), then runs them in order
 // until one fails, then applies LCMAPS's final account check.
-func runChain(t *testing.T, f *fixture, c oracleCase, dir string) (chainResult, *policy.CredData) {
+func runChain(t *testing.T, f *fixture, c oracleCase, dir string, cred *authz.Credential) (chainResult, *policy.CredData) {
 	var plugins []policy.Plugin
 	specs := c.plugins
 	if len(specs) == 1 {
 		specs = append(specs, [3]string{"oraclegood", "lcmaps_dummy_good.mod", ""})
 	}
 	for _, s := range specs {
-		p, err := Registry()[s[1]](strings.Fields(strings.ReplaceAll(s[2], "$DIR", dir)), f.env)
+		p, err := Registry()[s[1]](strings.Fields(expand(s[2], dir)), f.env)
 		if err != nil {
 			return chainResult{}, nil
 		}
 		plugins = append(plugins, p)
 	}
 	cd := &policy.CredData{}
-	req := request(userDN, c.fqans...)
+	req := &policy.Request{Cred: cred, RequestedUID: -1}
 	for _, p := range plugins {
 		if err := p.Run(req, cd); err != nil {
 			return chainResult{init: true}, cd
@@ -486,4 +560,106 @@ func runChain(t *testing.T, f *fixture, c oracleCase, dir string) (chainResult, 
 	}
 	sort.Ints(cd.SGIDs)
 	return chainResult{init: true, ok: len(cd.UIDs) == 1 && len(cd.PGIDs) > 0}, cd
+}
+
+// credential is what the front end's validation would make of the proxy
+// file: its chain (leaf first), depth, limited policy and FQANs.
+func credential(t *testing.T, pemFile string, c oracleCase) *authz.Credential {
+	b, err := os.ReadFile(pemFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred := &authz.Credential{DN: userDN, FQANs: c.fqans}
+	for {
+		var blk *pem.Block
+		blk, b = pem.Decode(b)
+		if blk == nil {
+			break
+		}
+		if blk.Type != "CERTIFICATE" {
+			continue
+		}
+		cert, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cred.Chain = append(cred.Chain, cert)
+	}
+	cred.Depth = len(cred.Chain) - 1
+	cred.NotAfter = cred.Chain[0].NotAfter
+	if c.limited {
+		cred.ProxyPolicy = pki.Limited
+	}
+	return cred
+}
+
+// TestSharedGridmapdir leases with these plugins and then with the C
+// plugin on the same gridmapdir, and the other way round: each must find
+// the other's lease.
+func TestSharedGridmapdir(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("requires root: the LCMAPS oracle runs over private copies of /etc/passwd and /etc/group")
+	}
+	cr := getCreds(t)
+	dir := t.TempDir()
+	passwd := write(t, filepath.Join(dir, "passwd"), testPasswd)
+	group := write(t, filepath.Join(dir, "group"), testGroup)
+	gm := write(t, filepath.Join(dir, "gm"), "\"/DC=org/DC=example/*\" .pool\n\"/CN=go user\" .pool\n")
+	gmd := filepath.Join(dir, "gmd")
+	os.Mkdir(gmd, 0o755)
+	for _, e := range []string{"pool001", "pool002", "pool003"} {
+		write(t, filepath.Join(gmd, e), "")
+	}
+	db := write(t, filepath.Join(dir, "lcmaps.db"), "pa = \"lcmaps_poolaccount.mod\" \"-gridmap "+gm+" -gridmapdir "+gmd+"\"\ngood = \"lcmaps_dummy_good.mod\"\np:\npa -> good\n")
+	oracle := func() int {
+		r := lcmapsoracle.Run(t, lcmapsoracle.Config{DB: db, PEM: cr.proxy(t, nil, false), Passwd: passwd, Group: group,
+			Env: []string{"X509_CERT_DIR=" + cr.certDir, "X509_VOMS_DIR=" + cr.vomsDir}})
+		if !r.OK {
+			t.Fatalf("LCMAPS failed: %q", r.Messages("LOG_INFO"))
+		}
+		return r.UID
+	}
+	f := newFixture(t)
+	p := f.plugin(t, "lcmaps_poolaccount.mod", "-gridmap "+gm+" -gridmapdir "+gmd)
+	goLease := func(dn string) int {
+		cd := &policy.CredData{}
+		if err := p.Run(request(dn), cd); err != nil {
+			t.Fatal(err)
+		}
+		return cd.UIDs[0]
+	}
+
+	other := goLease("/CN=go user") // Go leases first
+	mine := goLease(userDN)
+	if got := oracle(); got != mine {
+		t.Fatalf("LCMAPS mapped the DN to uid %d, the Go lease is %d", got, mine)
+	}
+	if got := goLease("/CN=go user"); got != other {
+		t.Fatalf("Go lease changed after LCMAPS ran: %d, was %d", got, other)
+	}
+
+	// And the other way round, on a fresh directory: LCMAPS leases first.
+	ents, _ := os.ReadDir(gmd)
+	for _, e := range ents {
+		os.Remove(filepath.Join(gmd, e.Name()))
+	}
+	for _, e := range []string{"pool001", "pool002", "pool003"} {
+		write(t, filepath.Join(gmd, e), "")
+	}
+	cUID := oracle()
+	if got := goLease(userDN); got != cUID {
+		t.Fatalf("Go mapped the DN to uid %d, the LCMAPS lease is %d", got, cUID)
+	}
+	if got := goLease("/CN=go user"); got == cUID {
+		t.Fatal("Go leased the account LCMAPS holds to another DN")
+	}
+}
+
+// TestMain removes the shared oracle credentials after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if creds != nil {
+		os.RemoveAll(creds.dir)
+	}
+	os.Exit(code)
 }

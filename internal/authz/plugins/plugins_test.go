@@ -240,7 +240,9 @@ func TestInitErrors(t *testing.T) {
 		{"lcmaps_glexec_tracking.mod", "-min-gid x", "lcmaps_glexec_tracking-plugin_initialize(): option -min-gid needs to be followed by a valid number"},
 		{"lcmaps_glexec_tracking.mod", "-min-gid 10 -max-gid 9", "lcmaps_glexec_tracking-plugin_initialize(): invalid tracking gid range -min-gid 10 -max-gid 9"},
 		{"lcmaps_verify_proxy.mod", "--max-proxy-level-ttl=x 1d-00:00", "lcmaps_plugin_verify_proxy-plugin_initialize(): Error in initialization parameter: --max-proxy-level-ttl=x (failure)"},
-		{"lcmaps_verify_proxy.mod", "--max-proxy-level-ttl@L 1d-24:00", "lcmaps_plugin_verify_proxy-plugin_initialize(): Parse error in initialization parameter: --max-proxy-level-ttl@L. Use format: 2d-13:37"},
+		{"lcmaps_verify_proxy.mod", "--max-proxy-level-ttl@L 1d-2:00", "lcmaps_plugin_verify_proxy-plugin_initialize(): Parse error in initialization parameter: --max-proxy-level-ttl@L. Use format: 2d-13:37"},
+		{"lcmaps_verify_proxy.mod", "--max-voms-ttl 25:00", "lcmaps_lifetime_ttl_char2time_t: parse error: implicit full 24h notation expected: range from 00:00 to 24:59, found: 25:00"},
+		{"lcmaps_verify_proxy.mod", "--max-voms-ttl", "lcmaps_plugin_verify_proxy-plugin_initialize(): Parse error in initialization parameter: --max-voms-ttl. It's NULL string or something undefined."},
 		{"lcmaps_voms_poolgroup.mod", "-groupmapfile /x -gridmapdir /tmp", "lcmaps_voms_poolgroup-plugin_initialize(): Unknown argument for plugin: -gridmapdir (failure)"},
 	}
 	for _, c := range cases {
@@ -253,6 +255,19 @@ func TestInitErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestTTLLevelLimit(t *testing.T) {
+	f := newFixture(t)
+	var args []string
+	for i := 0; i <= maxTTLLevels; i++ {
+		args = append(args, "--max-proxy-level-ttl="+strconv.Itoa(i), "01:00")
+	}
+	if _, err := newVerifyProxy(args[:2*maxTTLLevels], f.env); err != nil {
+		t.Fatalf("%d levels must be accepted: %v", maxTTLLevels, err)
+	}
+	_, err := newVerifyProxy(args, f.env)
+	wantReason(t, err, failure.System, ReasonBadOption)
 }
 
 func TestRelativePaths(t *testing.T) {
@@ -442,10 +457,11 @@ func TestVerifyProxy(t *testing.T) {
 		{"level 0 within limit", "--max-proxy-level-ttl=0 14d-00:00", cred(pki.Impersonation), ""},
 		{"level 0 over limit", "--max-proxy-level-ttl=0 13d-23:59", cred(pki.Impersonation), ReasonLifetime},
 		{"level beyond the chain", "--max-proxy-level-ttl=5 00:01", cred(pki.Impersonation), ""},
-		{"voms valid", "--max-voms-ttl 1d-00:00", cred(pki.Impersonation, ac(-time.Hour, 23*time.Hour)), ""},
+		{"voms valid", "--max-voms-ttl 24:00", cred(pki.Impersonation, ac(-time.Hour, 23*time.Hour)), ""},
 		{"voms over limit", "--max-voms-ttl 0d-12:00", cred(pki.Impersonation, ac(-time.Hour, 23*time.Hour)), ReasonLifetime},
-		{"voms not yet valid", "", cred(pki.Impersonation, ac(time.Hour, 2*time.Hour)), ReasonVOMSValidity},
-		{"voms expired", "", cred(pki.Impersonation, ac(-2*time.Hour, -time.Hour)), ReasonVOMSValidity},
+		{"voms not yet valid", "--max-voms-ttl 1d-00:00", cred(pki.Impersonation, ac(time.Hour, 2*time.Hour)), ReasonVOMSValidity},
+		{"voms expired", "--max-voms-ttl 1d-00:00", cred(pki.Impersonation, ac(-2*time.Hour, -time.Hour)), ReasonVOMSValidity},
+		{"leaf policy overrules the level policy", "--max-proxy-level-ttl=1 0d-01:00 --max-proxy-level-ttl=L 0d-12:00", cred(pki.Impersonation), ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -476,7 +492,7 @@ func TestVerifyProxy(t *testing.T) {
 	if o.AllowMissingKey {
 		t.Error("--never_discard_private_key_absence must win")
 	}
-	want := logLine{"LOG_ERR", "lcmaps_plugin_verify_proxy-plugin_run(): Error: Proxy Life Time Violation. Proxy at level 1 has a life time of '0d-12:00:00' which exceed the policy by '0d-00:01:00'."}
+	want := logLine{"LOG_ERR", "lcmaps_lifetime_verifyProxyLifeTime: Error: Proxy Life Time Violation. Proxy at level 1 has a life time of '0 day(s), 12 hour(s), 0 min(s), 0 sec(s)' which exceed the policy by '0 day(s), 0 hour(s), 1 min(s), 0 sec(s)'."}
 	f.env.Now = func() time.Time { return now }
 	f.plugin(t, "lcmaps_verify_proxy.mod", "--max-proxy-level-ttl=L 0d-11:59").Run(&policy.Request{Cred: cred(pki.Impersonation)}, &policy.CredData{})
 	if !f.has(want) {
@@ -495,6 +511,25 @@ func BenchmarkPoolAccountRun(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := p.Run(req, &policy.CredData{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyProxyLocalAccount is the plugin half of the common
+// "verify_proxy -> localaccount" policy.
+func BenchmarkVerifyProxyLocalAccount(b *testing.B) {
+	f := newFixture(b)
+	vp := f.plugin(b, "lcmaps_verify_proxy.mod", "--max-proxy-level-ttl=L 1d-00:00")
+	la := f.plugin(b, "lcmaps_localaccount.mod", "-gridmap "+f.file(b, "gm", "\"/DC=org/CN=x\" nobody\n\""+userDN+"\" alice\n"))
+	req := request(userDN)
+	b.ReportAllocs()
+	for b.Loop() {
+		cd := &policy.CredData{}
+		if err := vp.Run(req, cd); err != nil {
+			b.Fatal(err)
+		}
+		if err := la.Run(req, cd); err != nil {
 			b.Fatal(err)
 		}
 	}

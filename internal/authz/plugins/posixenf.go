@@ -26,16 +26,16 @@ func newPosixEnf(argv []string, env *policy.Env) (policy.Plugin, error) {
 	a := &args{list: argv}
 	for opt, ok := a.next(); ok; opt, ok = a.next() {
 		switch {
-		case is(opt, "-maxuid", "-maxpgid", "-maxsgid"):
+		case isUp(opt, "-maxuid", "-maxpgid", "-maxsgid"):
 			v, _ := a.value()
 			n, ok := atoiStrict(v)
 			if !ok {
 				return nil, p.initErr("Error: maybe found some digits, but there is at least one char corrupting this parameter: %s", v)
 			}
 			switch {
-			case is(opt, "-maxuid"):
+			case isUp(opt, "-maxuid"):
 				p.maxUID = n
-			case is(opt, "-maxpgid"):
+			case isUp(opt, "-maxpgid"):
 				p.maxPGID = n
 			default:
 				if n > ngroups {

@@ -19,7 +19,6 @@ import (
 type glexecTracking struct {
 	base
 	min, max int
-	owner    int // the lease owner's pid; os.Getpid() by default
 }
 
 func newGlexecTracking(argv []string, env *policy.Env) (policy.Plugin, error) {
@@ -68,12 +67,8 @@ func (p *glexecTracking) run(cd *policy.CredData) error {
 		p.log().Errorf("%s-plugin_run(): no state directory for tracking gid leases", p.module)
 		return failure.New(failure.System, tracking.ReasonUnusable, p.module+".mod", "no state directory configured")
 	}
-	owner := p.owner
-	if owner == 0 {
-		owner = os.Getpid()
-	}
 	pool := tracking.Pool{Dir: filepath.Join(p.env.StateDir, "tracking"), Min: p.min, Max: p.max}
-	lease, err := pool.Acquire(owner)
+	lease, err := pool.Acquire(os.Getpid())
 	if err != nil {
 		p.log().Errorf("%s-plugin_run(): cannot lease a tracking gid: %v", p.module, err)
 		return err

@@ -3,7 +3,7 @@ package plugins
 import (
 	"fmt"
 	"os"
-	"strconv"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -47,8 +47,14 @@ func newVerifyProxy(argv []string, env *policy.Env) (policy.Plugin, error) {
 	bad := func(opt string) error { return p.initErr("Error in initialization parameter: %s (failure)", opt) }
 	period := func(opt string) (time.Duration, error) {
 		v, ok := a.value()
-		d, perr := parsePeriod(v)
-		if !ok || perr != nil {
+		if !ok {
+			return 0, p.initErr("Parse error in initialization parameter: %s. It's NULL string or something undefined.", opt)
+		}
+		d, implicit, perr := parsePeriod(v)
+		if perr != nil {
+			if implicit {
+				p.log().Errorf("lcmaps_lifetime_ttl_char2time_t: parse error: implicit full 24h notation expected: range from 00:00 to 24:59, found: %s", v)
+			}
 			return 0, p.initErr("Parse error in initialization parameter: %s. Use format: 2d-13:37", opt)
 		}
 		return d, nil
@@ -104,33 +110,57 @@ func newVerifyProxy(argv []string, env *policy.Env) (policy.Plugin, error) {
 			return nil, bad(opt)
 		}
 	}
-	if p.disallowLtd && p.requireLtd {
-		return nil, p.initErr("Limited proxy certificates are simultaniously configured to be required and disallowed. Please fix this.")
-	}
 	if env.Var("VERIFY_PROXY_DISCARD_PRIVATE_KEY_ABSENCE") != "" {
 		p.discardNoKey = true
+	}
+	if p.certDir == "" {
+		// Without -certdir the C plugin names the directory it falls
+		// back to; the front end's validation uses the same.
+		caPath := env.Var("X509_CERT_DIR")
+		if caPath == "" {
+			caPath = filepath.Join(gridSecurityDir, "certificates")
+		}
+		p.log().Infof("%s-plugin_initialize(): Using certificate CA Path: %s", p.module, caPath)
+	}
+	if p.disallowLtd && p.requireLtd {
+		return nil, p.initErr("Limited proxy certificates are simultaniously configured to be required and disallowed. Please fix this.")
 	}
 	return p, nil
 }
 
-// parsePeriod reads the [D]d-HH:MM time format of verify_proxy
-// ("2d-13:37", or "13:37").
-func parsePeriod(s string) (time.Duration, error) {
-	days := 0
-	if i := strings.Index(s, "d-"); i >= 0 {
-		n, ok := atoiStrict(s[:i])
-		if !ok || n > 99 {
-			return 0, fmt.Errorf("bad day count in %q", s)
+// parsePeriod reads the time format of verify_proxy as the C plugin does:
+// "HH:MM" (hours up to 24, minutes up to 59) or "Dd-HH:MM" (one or two
+// day digits, two-digit fields, not range-checked). implicit reports a
+// failure of the short form, which the C plugin logs separately.
+func parsePeriod(s string) (d time.Duration, implicit bool, err error) {
+	two := func(s string) (int, bool) {
+		if len(s) != 2 {
+			return 0, false
 		}
-		days, s = n, s[i+2:]
+		return atoiStrict(s)
 	}
-	hh, mm, ok := strings.Cut(s, ":")
-	h, okh := atoiStrict(hh)
-	m, okm := atoiStrict(mm)
-	if !ok || !okh || !okm || h > 23 || m > 59 || len(mm) != 2 {
-		return 0, fmt.Errorf("bad time %q", s)
+	hhmm := func(s string) (int, int, bool) {
+		if len(s) != 5 || s[2] != ':' {
+			return 0, 0, false
+		}
+		h, ok1 := two(s[:2])
+		m, ok2 := two(s[3:])
+		return h, m, ok1 && ok2
 	}
-	return time.Duration(days)*24*time.Hour + time.Duration(h)*time.Hour + time.Duration(m)*time.Minute, nil
+	if len(s) <= 5 {
+		h, m, ok := hhmm(s)
+		if !ok || h > 24 || m > 59 {
+			return 0, true, fmt.Errorf("bad time %q", s)
+		}
+		return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute, false, nil
+	}
+	days, rest, ok := strings.Cut(s, "d-")
+	n, okd := atoiStrict(days)
+	h, m, okt := hhmm(rest)
+	if !ok || !okd || len(days) > 2 || !okt {
+		return 0, false, fmt.Errorf("bad time %q", s)
+	}
+	return time.Duration(n)*24*time.Hour + time.Duration(h)*time.Hour + time.Duration(m)*time.Minute, false, nil
 }
 
 // TuneValidation applies the options that change chain validation itself.
@@ -159,56 +189,87 @@ func (p *verifyProxy) now() time.Time {
 
 func (p *verifyProxy) run(req *policy.Request) error {
 	if req == nil || req.Cred == nil {
-		return p.runErr(logging.Err, failure.Authz, ReasonNoMapping, "Error: no validated certificate chain")
+		return p.runErr(logging.Err, failure.Authz, ReasonNoMapping, "could not get value of X.509 chain.")
 	}
 	c := req.Cred
 	if !p.onlyLifetime {
 		limited := c.ProxyPolicy == pki.Limited
 		if limited && p.disallowLtd {
-			return p.runErr(logging.Err, failure.Authz, ReasonLimitedProxy, "Error: a limited proxy was presented, but limited proxies are disallowed")
+			msg := "Found a limited proxy in the certificate chain but this is disallowed by configuration."
+			p.log().Errorf("Error: Verifying data: Checking for limited proxy usage: %s", msg)
+			return failure.New(failure.Authz, ReasonLimitedProxy, p.module+".mod", msg)
 		}
 		if !limited && p.requireLtd {
-			return p.runErr(logging.Err, failure.Authz, ReasonLimitedProxy, "Error: a limited proxy is required, but the final delegation is not limited")
+			return p.runErr(logging.Notice, failure.Authz, ReasonLimitedProxy,
+				"The certificate chain does NOT contain a Limited Proxy. This is REQUIRED by the configured policy.")
 		}
 	}
-	for level, max := range p.levelTTL {
-		idx := c.Depth - 1 - level // Chain is leaf first; level 0 signed by the EEC
-		shown := level
-		if level == leafLevel {
-			idx, shown = 0, c.Depth-1
+	if err := p.proxyLifetimes(c); err != nil {
+		return err
+	}
+	return p.vomsLifetimes(c)
+}
+
+// proxyLifetimes applies --max-proxy-level-ttl. Proxy level 0 is the first
+// delegation after the end-entity certificate; the leaf proxy is judged by
+// the leaf policy when there is one, else by its level's.
+func (p *verifyProxy) proxyLifetimes(c *authz.Credential) error {
+	if len(p.levelTTL) == 0 {
+		return nil
+	}
+	for level := 0; level < c.Depth && level < len(c.Chain); level++ {
+		cert := c.Chain[c.Depth-1-level] // Chain is leaf first
+		max, ok := p.levelTTL[level]
+		if leafMax, leafOK := p.levelTTL[leafLevel]; leafOK && level == c.Depth-1 {
+			max, ok = leafMax, true
 		}
-		if c.Depth == 0 || idx < 0 || idx >= c.Depth || idx >= len(c.Chain) {
+		if !ok {
 			continue
 		}
-		cert := c.Chain[idx]
-		life := cert.NotAfter.Sub(cert.NotBefore)
-		if life > max {
-			return p.runErr(logging.Err, failure.Authz, ReasonLifetime,
-				"Error: Proxy Life Time Violation. Proxy at level %d has a life time of '%s' which exceed the policy by '%s'.",
-				shown, period(life), period(life-max))
-		}
-	}
-	now := p.now()
-	for _, ac := range c.ACs {
-		if now.Before(ac.NotBefore) {
-			return p.runErr(logging.Err, failure.Authz, ReasonVOMSValidity, "VOMS Attributes for the VO '%s' are not valid yet!", ac.VO)
-		}
-		if now.After(ac.NotAfter) {
-			return p.runErr(logging.Err, failure.Authz, ReasonVOMSValidity, "VOMS Attributes for the VO '%s' are not valid anymore!", ac.VO)
-		}
-		if p.vomsTTL > 0 {
-			if life := ac.NotAfter.Sub(ac.NotBefore); life > p.vomsTTL {
-				return p.runErr(logging.Err, failure.Authz, ReasonLifetime,
-					"Error: VOMS Life Time Violation. The VOMS Attributes for the VO '%s' have a life time of '%s' which exceed the policy by '%s'.",
-					ac.VO, period(life), period(life-p.vomsTTL))
-			}
+		if life := cert.NotAfter.Sub(cert.NotBefore); life > max {
+			msg := fmt.Sprintf("Error: Proxy Life Time Violation. Proxy at level %d has a life time of '%s' which exceed the policy by '%s'.",
+				level, dayPeriod(life), dayPeriod(life-max))
+			p.log().Errorf("lcmaps_lifetime_verifyProxyLifeTime: %s", msg)
+			return failure.New(failure.Authz, ReasonLifetime, p.module+".mod", msg)
 		}
 	}
 	return nil
 }
 
-// period renders a duration in the plugin's own format, with seconds.
-func period(d time.Duration) string {
+// vomsLifetimes applies --max-voms-ttl to every attribute certificate.
+func (p *verifyProxy) vomsLifetimes(c *authz.Credential) error {
+	if p.vomsTTL == 0 {
+		return nil
+	}
+	now := p.now()
+	fail := func(reason failure.Reason, format string, args ...any) error {
+		msg := fmt.Sprintf(format, args...)
+		p.log().Noticef("lcmaps_lifetime_verifyVOMSLifeTime: %s", msg)
+		return failure.New(failure.Authz, reason, p.module+".mod", strings.TrimSpace(msg))
+	}
+	for _, ac := range c.ACs {
+		if now.Before(ac.NotBefore) {
+			return fail(ReasonVOMSValidity, "VOMS Attributes for the VO '%s' are not valid yet!", ac.VO)
+		}
+		if now.After(ac.NotAfter) {
+			return fail(ReasonVOMSValidity, "VOMS Attributes for the VO '%s' are not valid anymore!", ac.VO)
+		}
+		if life := ac.NotAfter.Sub(ac.NotBefore); life > p.vomsTTL {
+			return fail(ReasonLifetime, "    Error: Proxy Life Time Violation. The VOMS Attributes for the VO '%s' exceed the set VOMS LifeTime policy of '%s' by '%s'",
+				ac.VO, hourPeriod(p.vomsTTL), hourPeriod(life-p.vomsTTL))
+		}
+	}
+	return nil
+}
+
+// dayPeriod renders a duration as the proxy lifetime messages do.
+func dayPeriod(d time.Duration) string {
 	s := int64(d / time.Second)
-	return strconv.FormatInt(s/86400, 10) + "d-" + fmt.Sprintf("%02d:%02d:%02d", s/3600%24, s/60%60, s%60)
+	return fmt.Sprintf("%d day(s), %d hour(s), %d min(s), %d sec(s)", s/86400, s/3600%24, s/60%60, s%60)
+}
+
+// hourPeriod renders a duration as the VOMS lifetime messages do.
+func hourPeriod(d time.Duration) string {
+	s := int64(d / time.Second)
+	return fmt.Sprintf("%d hours, %d minutes en %d seconds", s/3600, s/60%60, s%60)
 }

@@ -20,8 +20,13 @@ type vomsAccount struct {
 	base
 	mapfile mapfileOpt
 
-	// Which ids of the mapped account join the result.
-	addPGID, addPGIDAsSec, addSGIDs bool
+	// Which ids of the mapped account join the result: --use-account-gid
+	// and --use-voms-gid set the default, the --add-*/--do-not-add-*
+	// options decide one kind of id each (0 unset, 1 add, -1 do not).
+	useAccountGID     bool
+	useSet            string // the --use-* option given, for conflicts
+	addPGID, addSGIDs int
+	addPGIDAsSec      bool
 
 	pool       bool
 	dir        gridmap.Dir
@@ -33,7 +38,7 @@ type vomsAccount struct {
 
 func newVOMSLocalAccount(argv []string, env *policy.Env) (policy.Plugin, error) {
 	p := &vomsAccount{base: base{module: "lcmaps_voms_localaccount", short: "voms_localaccount", env: env},
-		addPGID: true, addSGIDs: true}
+		useAccountGID: true}
 	return newVOMSAccount(argv, p)
 }
 
@@ -49,37 +54,57 @@ func newVOMSAccount(argv []string, p *vomsAccount) (policy.Plugin, error) {
 	a := &args{list: argv}
 	for opt, ok := a.next(); ok; opt, ok = a.next() {
 		switch {
-		case is(opt, "-gridmapfile", "-gridmap"):
+		case isUp(opt, "-gridmapfile", "-gridmap"):
 			f, err := p.fileArg(a, opt)
 			if err != nil {
 				return nil, err
 			}
 			p.mapfile.path = f
 		case is(opt, "--use-voms-gid", "--use_voms_gid", "-use_voms_gid"):
-			p.addPGID, p.addSGIDs = false, false
+			if p.useSet == "--use-account-gid" {
+				return nil, p.initErr("cannot specify both %s and --use-account-gid", opt)
+			}
+			p.useAccountGID, p.useSet = false, "--use-voms-gid"
 		case is(opt, "--use-account-gid"):
-			p.addPGID, p.addSGIDs = true, true
-		case is(opt, "--add-primary-gid-from-mapped-account"):
-			p.addPGID = true
+			if p.useSet == "--use-voms-gid" {
+				return nil, p.initErr("cannot specify both %s and --use-voms-gid", opt)
+			}
+			p.useAccountGID, p.useSet = true, opt
+		case is(opt, "--add-primary-gid-from-mapped-account", "--add-primary-gid-as-secondary-gid-from-mapped-account"):
+			if p.addPGID < 0 {
+				return nil, p.initErr("cannot specify both %s and --do-not-add-primary-gid-from-mapped-account", opt)
+			}
+			if opt == "--add-primary-gid-from-mapped-account" {
+				p.addPGID = 1
+			} else {
+				p.addPGIDAsSec = true
+			}
 		case is(opt, "--do-not-add-primary-gid-from-mapped-account"):
-			p.addPGID = false
-		case is(opt, "--add-primary-gid-as-secondary-gid-from-mapped-account"):
-			p.addPGIDAsSec = true
+			if p.addPGID > 0 || p.addPGIDAsSec {
+				return nil, p.initErr("cannot specify both %s and --add-primary-gid-from-mapped-account or --add-primary-gid-as-secondary-gid-from-mapped-account", opt)
+			}
+			p.addPGID = -1
 		case is(opt, "--add-secondary-gids-from-mapped-account"):
-			p.addSGIDs = true
+			if p.addSGIDs < 0 {
+				return nil, p.initErr("cannot specify both %s and --do-not-add-secondary-gids-from-mapped-account", opt)
+			}
+			p.addSGIDs = 1
 		case is(opt, "--do-not-add-secondary-gids-from-mapped-account"):
-			p.addSGIDs = false
+			if p.addSGIDs > 0 {
+				return nil, p.initErr("cannot specify both %s and --add-secondary-gids-from-mapped-account", opt)
+			}
+			p.addSGIDs = -1
 		case p.pool && is(opt, "--require-primary-gid"):
 			if p.requirePG < 0 {
-				return nil, p.initErr("cannot specify both --require-primary-gid and --do-not-require-primary-gid")
+				return nil, p.initErr("cannot specify both %s and --do-not-require-primary-gid", opt)
 			}
 			p.requirePG = 1
-		case p.pool && is(opt, "--do-not-require-primary-gid"):
+		case p.pool && is(opt, "--do-not-require-primary-gid", "-do_not_require_primary_gid", "-do_not-require-primary-gid"):
 			if p.requirePG > 0 {
-				return nil, p.initErr("cannot specify both --require-primary-gid and --do-not-require-primary-gid")
+				return nil, p.initErr("cannot specify both %s and --require-primary-gid", opt)
 			}
 			p.requirePG = -1
-		case p.pool && is(opt, "--do-not-use-secondary-gids", "-do_not_use_secondary_gids"):
+		case p.pool && is(opt, "--do-not-use-secondary-gids", "-do_not_use_secondary_gids", "-do_not-use-secondary-gids"):
 			p.noSecInKey = true
 		default:
 			if !p.pool {
@@ -111,15 +136,12 @@ func (p *vomsAccount) Verify(req *policy.Request, cd *policy.CredData) error {
 	return p.done(p.run(req, cd, true))
 }
 
-// leaseKey is the lease string: the DN, then \001 and the names of the
-// primary and (unless disabled) secondary groups already mapped.
-func (p *vomsAccount) leaseKey(dn string, cd *policy.CredData) string {
+// leaseName is the lease: the DN, then the names of the primary and
+// (unless disabled) secondary groups already mapped.
+func (p *vomsAccount) leaseName(dn string, cd *policy.CredData) string {
 	gids := append([]int(nil), cd.PGIDs...)
 	if !p.noSecInKey {
 		gids = append(gids, cd.SGIDs...)
-	}
-	if len(gids) == 0 {
-		return dn
 	}
 	names := make([]string, len(gids))
 	for i, gid := range gids {
@@ -129,7 +151,7 @@ func (p *vomsAccount) leaseKey(dn string, cd *policy.CredData) string {
 			names[i] = strconv.Itoa(gid)
 		}
 	}
-	return dn + "\001" + strings.Join(names, ":")
+	return gridmap.LeaseName(dn, names)
 }
 
 func (p *vomsAccount) run(req *policy.Request, cd *policy.CredData, verify bool) error {
@@ -139,7 +161,7 @@ func (p *vomsAccount) run(req *policy.Request, cd *policy.CredData, verify bool)
 		return err
 	}
 	if verify && want == "" {
-		return p.runErr(logging.Notice, failure.Authz, ReasonVerifyMismatch, "no account requested to verify")
+		return p.runErr(logging.Err, failure.Authz, ReasonVerifyMismatch, noRequestInVerify)
 	}
 	file, dflt := p.gridmapfile(&p.mapfile)
 	var dir gridmap.Dir
@@ -152,7 +174,7 @@ func (p *vomsAccount) run(req *policy.Request, cd *policy.CredData, verify bool)
 		if p.requirePG > 0 && len(cd.PGIDs) == 0 {
 			return p.runErr(logging.Warning, failure.Authz, ReasonNoPrimaryGID, "failure: no primary group found")
 		}
-		lease = gridmap.EncodeLease(p.leaseKey(dn, cd))
+		lease = p.leaseName(dn, cd)
 	}
 	list := fqans(req)
 	if len(list) == 0 {
@@ -235,5 +257,6 @@ func (p *vomsAccount) run(req *policy.Request, cd *policy.CredData, verify bool)
 	if p.pool {
 		cd.PoolIndex = lease
 	}
-	return p.addAccountIDs(cd, u, p.addPGID, p.addPGIDAsSec, p.addSGIDs)
+	decide := func(explicit int) bool { return explicit > 0 || explicit == 0 && p.useAccountGID }
+	return p.addAccountIDs(cd, u, decide(p.addPGID), p.addPGIDAsSec, decide(p.addSGIDs))
 }

@@ -41,7 +41,7 @@ func newVOMSGroup(argv []string, p *vomsGroup) (policy.Plugin, error) {
 	a := &args{list: argv}
 	for opt, ok := a.next(); ok; opt, ok = a.next() {
 		switch {
-		case is(opt, "-groupmapfile", "-groupmap"):
+		case isUp(opt, "-groupmapfile", "-groupmap"):
 			f, err := p.fileArg(a, opt)
 			if err != nil {
 				return nil, err
@@ -119,7 +119,7 @@ func (p *vomsGroup) run(req *policy.Request, cd *policy.CredData, verify bool) e
 		}
 		group := res.Mapping
 		if found && p.pool {
-			lease := gridmap.EncodeLease(fqan)
+			lease := gridmap.LeaseName(fqan, nil)
 			var lerr error
 			if verify {
 				group, lerr = dir.Leased(res.Mapping[1:], lease)

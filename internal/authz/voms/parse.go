@@ -274,11 +274,28 @@ func (p *Parsed) parseAttributes(attrs cryptobyte.String) error {
 	vo, hostport, ok := strings.Cut(p.Authority, "://")
 	host, port, ok2 := strings.Cut(hostport, ":")
 	n, err := strconv.Atoi(port)
-	if !ok || !ok2 || vo == "" || host == "" || err != nil || n <= 0 || n > 65535 {
+	if !ok || !ok2 || !safeName(vo) || !safeName(host) || err != nil || n <= 0 || n > 65535 {
 		return malformed("voms ac", "policy authority %q is not <vo>://<host>:<port>", p.Authority)
 	}
 	p.VO, p.Host, p.Port = vo, host, n
 	return nil
+}
+
+// safeName reports whether a VO or host name from an AC may be used as a
+// vomsdir path element: letters, digits, '.', '-' and '_', not starting
+// with '.' (no "..", no hidden files, no '/'). The names come from the
+// caller's credential; without this check "../../tmp" would make an
+// attacker's file an .lsc.
+func safeName(s string) bool {
+	if s == "" || s[0] == '.' || len(s) > 255 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *Parsed) parseExtensions(exts cryptobyte.String) error {
