@@ -3,7 +3,7 @@
 #   make demo     run the main job on a built-in demo setup (root)
 #   make test     install test dependencies, vet, run every test suite
 #
-# Other targets: build install fuzz bench integration vm-test deb clean.
+# Other targets: build install install-test fuzz bench integration vm-test deb deb-test clean.
 
 GO        ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 PREFIX    ?= /usr
@@ -27,7 +27,7 @@ LDFLAGS := -s -w \
 
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all build helper bench-sandbox test unit vet deps fuzz bench install integration itest-glexec vm-test demo deb clean
+.PHONY: all build helper bench-sandbox test unit vet deps fuzz bench install install-test integration itest-glexec vm-test demo deb deb-test clean
 
 all: build
 
@@ -60,7 +60,7 @@ vet:
 unit:
 	$(GO) test -count=1 ./...
 
-test: deps vet unit vm-test
+test: deps vet unit vm-test deb-test
 
 fuzz:
 	@sh scripts/fuzz.sh $(FUZZTIME)
@@ -101,11 +101,75 @@ vm-test: itest-glexec
 	cp scripts/provision.sh $(VMDIR)/provision.sh
 	sh scripts/vm/run.sh $(VMDIR) build/vm-console.log
 
+# Installation directories (PREFIX and SYSCONFDIR are above).
+SBINDIR    ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(dir $(SANDBOX_HELPER))
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/glexec
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+
+# Ownership is set only when installing as root; a staging install by
+# another user (make deb) gets its root ownership from dpkg-deb.
+OWNER := $(shell [ "$$(id -u)" = 0 ] && echo "-o root -g root")
+
+# install_conf SRC DEST: install a configuration file, never over the
+# site's own: when DEST exists and differs, the new version goes beside it
+# as DEST.new (the .rpmnew of the upgrade notes) for the admin to merge.
+define install_conf
+	@if [ ! -e '$(DESTDIR)$(2)' ]; then \
+		install $(OWNER) -m 0644 '$(1)' '$(DESTDIR)$(2)'; \
+	elif ! cmp -s '$(1)' '$(DESTDIR)$(2)'; then \
+		install $(OWNER) -m 0644 '$(1)' '$(DESTDIR)$(2).new'; \
+		echo "install: $(DESTDIR)$(2) kept; the new version is $(DESTDIR)$(2).new"; \
+	fi
+endef
+
+# The node itself (the glexec account, tracking groups, the timer) is set
+# up only by a root install into the live system, by the same
+# scripts/provision.sh step the VM guest and the Vagrantfile use.
 install: build
-	install -d $(DESTDIR)$(PREFIX)/sbin
-	install -o root -g root -m 4755 bin/glexec $(DESTDIR)$(PREFIX)/sbin/glexec
-	install -d -m 0755 $(DESTDIR)$(dir $(SANDBOX_HELPER))
-	install -o root -g root -m 0700 bin/glexec-sandbox $(DESTDIR)$(SANDBOX_HELPER)
+	install -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SYSCONFDIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(UNITDIR)
+	install $(OWNER) -m 4755 bin/glexec $(DESTDIR)$(SBINDIR)/glexec
+	install $(OWNER) -m 0700 bin/glexec-sandbox $(DESTDIR)$(SANDBOX_HELPER)
+	install $(OWNER) -m 0755 scripts/provision.sh $(DESTDIR)$(LIBEXECDIR)provision.sh
+	$(call install_conf,configs/glexec.conf,$(GLEXEC_CONF))
+	$(call install_conf,configs/lcmaps.db,$(SYSCONFDIR)/lcmaps.db)
+	install $(OWNER) -m 0644 configs/lcmaps.db.voms-pool configs/lcmaps.db.gums $(DESTDIR)$(DOCDIR)/examples/
+	install $(OWNER) -m 0644 man/glexec.8 $(DESTDIR)$(MANDIR)/man8/
+	install $(OWNER) -m 0644 man/glexec.conf.5 man/lcmaps.db.5 $(DESTDIR)$(MANDIR)/man5/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/systemd/glexec-sweep.service.in > $(DESTDIR)$(UNITDIR)/glexec-sweep.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/glexec-sweep.service
+	install $(OWNER) -m 0644 packaging/systemd/glexec-sweep.timer $(DESTDIR)$(UNITDIR)/
+	install $(OWNER) -d -m 0700 $(DESTDIR)$(STATE_DIR)
+	@if [ -z '$(DESTDIR)' ] && [ "$$(id -u)" = 0 ]; then \
+		sh scripts/provision.sh node && \
+		if [ -d /run/systemd/system ]; then systemctl daemon-reload && systemctl enable --now glexec-sweep.timer; fi; \
+	else \
+		echo "install: staged install (DESTDIR or not root): node set-up skipped; as root run $(LIBEXECDIR)provision.sh node"; \
+	fi
+
+# make install twice into a temporary DESTDIR: modes, and a site's
+# changed glexec.conf kept with the new one beside it.
+install-test:
+	sh scripts/install-test.sh
+
+# The Debian package: what make install lays out, plus maintainer scripts
+# that set up the node (packaging/debian). Version from its changelog.
+DEB_VERSION ?= $(shell sed -n 1p packaging/debian/changelog | tr -d '()' | cut -d' ' -f2)
+DEB_ARCH    ?= $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+DEB         ?= build/glexec_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEBROOT     := build/deb/root
+deb: build
+	rm -rf $(DEBROOT)
+	$(MAKE) -s install DESTDIR=$(CURDIR)/$(DEBROOT) PREFIX=/usr SYSCONFDIR=/etc
+	sh packaging/debian/build.sh $(DEBROOT) $(DEB_VERSION) $(DEB_ARCH) $(DEB)
+
+# Checks make install (install-test), then builds the package and checks
+# it: contents, modes, conffiles, the maintainer scripts in a private
+# mount namespace, and lintian without errors.
+deb-test: install-test
+	sh scripts/deb-test.sh
 
 # The main job on a built-in set-up: a throwaway CA, proxy, accounts and
 # configuration in a private mount namespace, then a payload through the

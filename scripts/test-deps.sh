@@ -34,6 +34,9 @@ PACKAGES="
   hyperfine
   lintian
   dpkg-dev
+  init-system-helpers
+  systemd
+  libc6-dev
 "
 
 missing=""
