@@ -173,3 +173,37 @@ func TestShippedLCMAPSDBMaps(t *testing.T) {
 		})
 	}
 }
+
+// TestManPagesCoverConfigs keeps the man pages in step with what they
+// describe: every key of the example glexec.conf is in glexec.conf(5),
+// every compiled-in plugin in lcmaps.db(5).
+func TestManPagesCoverConfigs(t *testing.T) {
+	read := func(name string) string {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	conf, man5 := read("glexec.conf"), read(filepath.Join("..", "man", "glexec.conf.5"))
+	keys := 0
+	for line := range strings.Lines(conf) {
+		key, _, ok := strings.Cut(strings.TrimPrefix(line, "# "), " =")
+		if !ok || key == "" || strings.Trim(key, "abcdefghijklmnopqrstuvwxyz_") != "" {
+			continue
+		}
+		keys++
+		if !strings.Contains(man5, key) {
+			t.Errorf("glexec.conf(5) does not describe %s", key)
+		}
+	}
+	if keys < 50 { // the example shows 52
+		t.Errorf("found only %d keys in glexec.conf", keys)
+	}
+	lcmaps := read(filepath.Join("..", "man", "lcmaps.db.5"))
+	for module := range plugins.Registry() {
+		if !strings.Contains(lcmaps, module) {
+			t.Errorf("lcmaps.db(5) does not describe %s", module)
+		}
+	}
+}

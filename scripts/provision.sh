@@ -1,8 +1,9 @@
 #!/bin/sh
 # provision.sh STEP... — set up a worker node for glexec. One script for
 # every place a node is made: the Vagrantfile runs "deps build node",
-# the qemu guest of make vm-test runs "node", make deb's postinst mirrors
-# "node".
+# the qemu guest of make vm-test runs "node", and so do a root make
+# install and the Debian package's postinst (make install puts this script
+# in /usr/libexec/glexec/provision.sh).
 #
 #   deps   Debian packages the build and the tests use, and Go if missing
 #   build  make build && make install (from the source tree in $SRC)
