@@ -211,8 +211,8 @@ func TestCheckSeedPage(t *testing.T) {
 				g.writeLCMAPSDB(t, g.seedDB(disabledRules, ""))
 				return pilotEnv(g.proxyFor(t, g.alice, credgen.ProxyOptions{}))
 			},
-			line: "FAIL policy: policy 'glexec' has no rules: every rule under its label is commented out ({db}:{line}); fix: uncomment one set of rules under 'glexec:' (line {line} of {db}) [exit 202]",
-			exit: 202, stderr: "[gLExec]:  LCMAPS failed: no rule for policy 'glexec' ({db}:{line}); run 'glexec --check'", dbLine: "glexec:",
+			line: "FAIL policy: policy 'glexec' has no rules: every rule under its label is commented out ({db}:{line}); fix: uncomment one set of rules under 'glexec:' (line {line} of {db}) [exit 203]",
+			exit: 203, stderr: "[gLExec]:  LCMAPS failed: no rule for policy 'glexec' ({db}:{line}); run 'glexec --check'", dbLine: "glexec:",
 		},
 		{
 			name: "1b the only policy not enabled",
@@ -242,7 +242,7 @@ func TestCheckSeedPage(t *testing.T) {
 				return pilotEnv(g.proxyFor(t, g.alice, credgen.ProxyOptions{}))
 			},
 			line: "FAIL mapping: policy 'glexec': plugin gridmapfile said no: engage: user \"engage\" in /etc/passwd: not found (",
-			exit: 202, stderr: "[gLExec]:  LCMAPS failed: policy 'glexec': plugin gridmapfile said no: engage: user \"engage\" in /etc/passwd: not found (",
+			exit: 203, stderr: "[gLExec]:  LCMAPS failed: policy 'glexec': plugin gridmapfile said no: engage: user \"engage\" in /etc/passwd: not found (",
 		},
 		{
 			name:  "4a no proxy: variable unset",
@@ -295,7 +295,7 @@ func TestCheckSeedPage(t *testing.T) {
 				return pilotEnv(g.proxyFor(t, g.alice, credgen.ProxyOptions{}))
 			},
 			line: "FAIL mapping: policy 'glexec': plugin gumsclient said no: /", also: []string{"hostkey.pem: No such file or directory (", "fix: install the host key"},
-			exit: 202, stderr: "[gLExec]:  LCMAPS failed: policy 'glexec': plugin gumsclient said no: ",
+			exit: 203, stderr: "[gLExec]:  LCMAPS failed: policy 'glexec': plugin gumsclient said no: ",
 		},
 		{
 			name: "7a mapping service certificate names another host",
@@ -305,7 +305,7 @@ func TestCheckSeedPage(t *testing.T) {
 				return pilotEnv(g.proxyFor(t, g.alice, credgen.ProxyOptions{}))
 			},
 			line: "FAIL mapping: policy 'glexec': plugin gumsclient said no: https://127.0.0.1:", also: []string{"doesn't contain any IP SANs", "fix: use in -endpoint the host name the service certificate names"},
-			exit: 202, stderr: "[gLExec]:  LCMAPS failed: policy 'glexec': plugin gumsclient said no: https://127.0.0.1:",
+			exit: 203, stderr: "[gLExec]:  LCMAPS failed: policy 'glexec': plugin gumsclient said no: https://127.0.0.1:",
 		},
 		{
 			name: "7b mapping service unreachable",
@@ -414,11 +414,22 @@ func helperPath() string { return filepath.Join(world.Root, "libexec/glexec-sand
 // --check only inspects it.
 func installFakeHelper(t *testing.T, mode os.FileMode) {
 	t.Helper()
+	keepHelper(t)
 	if err := os.WriteFile(helperPath(), []byte("#!/bin/sh\nexit 202\n"), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	os.Chmod(helperPath(), mode)
-	t.Cleanup(func() { os.Remove(helperPath()) })
+}
+
+// keepHelper moves the installed helper aside for one test and puts it
+// back afterwards, so later tests still run payloads in the sandbox.
+func keepHelper(t *testing.T) {
+	t.Helper()
+	aside := helperPath() + ".aside"
+	if err := os.Rename(helperPath(), aside); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Rename(aside, helperPath()) })
 }
 
 // TestCheckDiagnoses provokes each diagnosis beyond the seed page for
@@ -530,13 +541,13 @@ func TestCheckDiagnoses(t *testing.T) {
 				return pilotEnv(g.proxyFor(t, g.alice, credgen.ProxyOptions{})), nil
 			},
 			line: "FAIL mapping: policy 'glexec': plugin glexectracking said no: ",
-			exit: 202, real: true,
+			exit: 203, real: true,
 		},
 		{
 			name: "sandbox helper missing",
 			setup: func(t *testing.T) ([]string, []string) {
 				writeConf(t, g.sandboxConf())
-				os.Remove(helperPath())
+				keepHelper(t)
 				return pilotEnv(g.proxyFor(t, g.alice, credgen.ProxyOptions{})), nil
 			},
 			line: fmt.Sprintf("FAIL helper: no such file or directory (%s); fix: install glexec-sandbox (make install), or set sandbox = no in glexec.conf [exit 202]", helperPath()),

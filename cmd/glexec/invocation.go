@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -248,7 +247,7 @@ func (inv *invocation) mapCredential() error {
 		fmt.Fprintln(os.Stderr, "[gLExec]:  LCMAPS failed.")
 		fmt.Fprintln(os.Stderr, "           The reason can be found in the syslog.")
 		fmt.Fprintf(os.Stderr, "[gLExec]:  %s\n", diagnose.Explain(err, engine.LastTrace(), diags))
-		return mappingFailure(err)
+		return policy.RunFailure(err)
 	}
 	inv.acct = acct
 	if cfg.IdentitySwitchBy == config.SwitchByLCMAPS && !policyUses(engine, acct.Policy, "lcmaps_posix_enf.mod") {
@@ -257,24 +256,6 @@ func (inv *invocation) mapCredential() error {
 			WithHint("add a posix_enf step to the policy, or set user_identity_switch_by = glexec"))
 	}
 	return nil
-}
-
-// mappingFailure gives a failed policy evaluation gLExec's exit status:
-// once LCMAPS is initialised, any failure of lcmaps_run is an authorisation
-// failure (203), whatever the plugin's reason (an account missing from the
-// password file, a mapping service that cannot be reached, the policy
-// missing from lcmaps.db). Only a policy loop stays a configuration error.
-func mappingFailure(err error) error {
-	if failure.ClassOf(err) == failure.Authz || failure.ReasonOf(err) == policy.ReasonPolicyLoop {
-		return err
-	}
-	var fe *failure.Error
-	if !errors.As(err, &fe) {
-		return failure.Wrap(failure.Authz, policy.ReasonNotMapped, "lcmaps", err)
-	}
-	c := *fe
-	c.Class = failure.Authz
-	return &c
 }
 
 // lcmapsInitFailed logs gLExec's line for an unusable lcmaps.db and tells

@@ -437,7 +437,7 @@ func checkPolicy(s *state) {
 		// Run refuses an unknown policy before any plugin runs, with
 		// the real call's error.
 		_, err := s.engine.Run(&policy.Request{RequestedUID: -1}, []string{name})
-		f := errFinding(Fail, err, s.db.File)
+		f := errFinding(Fail, policy.RunFailure(err), s.db.File)
 		if line, _, ok := ruleless(s.diags, name); ok {
 			f.reason = fmt.Sprintf("policy '%s' has no rules: every rule under its label is commented out", name)
 			f.where = fmt.Sprintf("%s:%d", s.db.File, line)
@@ -473,7 +473,7 @@ func checkMapping(s *state) {
 	}, s.policies())
 	if err != nil {
 		what, where := explainLCMAPS(err, s.engine.LastTrace(), s.diags)
-		f := finding{status: Fail, exit: int(failure.ClassOf(err)), code: failure.ReasonOf(err), reason: what, where: where, fix: fixFor(err)}
+		f := finding{status: Fail, exit: int(failure.ClassOf(policy.RunFailure(err))), code: failure.ReasonOf(err), reason: what, where: where, fix: fixFor(err)}
 		s.add(f)
 		return
 	}

@@ -32,13 +32,13 @@ func TestRun(t *testing.T) {
 		{"not whitelisted", func(t *testing.T, w *world) { w.in.CallerName = "mallory" }, "whitelist", Fail, "caller-not-whitelisted", 203, "mallory"},
 		{"policy commented out", func(t *testing.T, w *world) {
 			write(t, w.db, strings.Replace(w.dbText(""), "glexec:\nverifyproxy -> localaccount\nlocalaccount -> glexectracking", "other:\nverifyproxy -> localaccount\nglexec:\n#verifyproxy -> localaccount\n#localaccount -> glexectracking", 1))
-		}, "policy", Fail, "policy-not-found", 202, "policy 'glexec' has no rules"},
+		}, "policy", Fail, "policy-not-found", 203, "policy 'glexec' has no rules"},
 		{"no policy at all", func(t *testing.T, w *world) {
 			write(t, w.db, strings.Replace(w.dbText(""), "verifyproxy -> localaccount\nlocalaccount -> glexectracking", "#verifyproxy -> localaccount", 1))
 		}, "lcmaps.db", Fail, "lcmapsdb-no-policies", 202, "every rule is commented out"},
 		{"unknown policy name", func(t *testing.T, w *world) {
 			write(t, w.conf, strings.Replace(w.confText(), "lcmaps_get_account_policy = glexec", "lcmaps_get_account_policy = wn", 1))
-		}, "policy", Fail, "policy-not-found", 202, "names policy 'wn', which"},
+		}, "policy", Fail, "policy-not-found", 203, "names policy 'wn', which"},
 		{"tracking plugin commented out", func(t *testing.T, w *world) { write(t, w.db, w.dbText("#")) }, "plugins", Fail, "plugin-not-found", 202, "whose definition is commented out at line 4"},
 		{"lcmaps.db syntax", func(t *testing.T, w *world) { write(t, w.db, "glexec:\n-> ->\n") }, "lcmaps.db", Fail, "lcmapsdb-invalid", 202, ""},
 		{"no proxy", func(t *testing.T, w *world) { w.in.Proxy = env.Var{Name: env.UserProxy} }, "proxy", Fail, "proxy-unset", 201, ""},
@@ -47,10 +47,10 @@ func TestRun(t *testing.T) {
 			w.in.Proxy.Value = w.proxy(t, credgen.ProxyOptions{NotBefore: time.Now().Add(-3 * time.Hour), Lifetime: time.Hour})
 		}, "credential", Fail, "certificate-expired", 203, ""},
 		{"proxy expiring", func(t *testing.T, w *world) { w.in.Proxy.Value = w.proxy(t, expiring(20*time.Minute)) }, "credential", Warn, "", 0, "expires in"},
-		{"account missing", func(t *testing.T, w *world) { write(t, w.gridmap, fmt.Sprintf("%q engage\n", testDN)) }, "mapping", Fail, "account-missing", 202, "engage"},
+		{"account missing", func(t *testing.T, w *world) { write(t, w.gridmap, fmt.Sprintf("%q engage\n", testDN)) }, "mapping", Fail, "account-missing", 203, "engage"},
 		{"not authorised", func(t *testing.T, w *world) { write(t, w.gridmap, fmt.Sprintf("%q alice\n", strangeDN)) }, "mapping", Fail, "no-mapping", 203, "plugin localaccount said no"},
 		{"tracking too small", func(t *testing.T, w *world) { w.in.Slots = 3 }, "tracking", Warn, "tracking-range-small", 0, "10 tracking gids (65000-65009) for 3 job slots"},
-		{"tracking exhausted", func(t *testing.T, w *world) { leaseAll(t, w, 65000, 65009) }, "mapping", Fail, "tracking-gids-exhausted", 202, ""},
+		{"tracking exhausted", func(t *testing.T, w *world) { leaseAll(t, w, 65000, 65009) }, "mapping", Fail, "tracking-gids-exhausted", 203, ""},
 		{"CRLs missing", func(t *testing.T, w *world) {
 			os.RemoveAll(w.certDir)
 			os.Mkdir(w.certDir, 0o755)
