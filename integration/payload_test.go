@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/glexec-ng/glexec/internal/credgen"
 )
 
@@ -158,33 +160,39 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
-// TestLinger: a lingering glexec passes SIGTERM on to the payload; with
+// TestLinger: a lingering glexec passes SIGTERM and the other job-control
+// signals on to the payload; with
 // linger = no the payload takes over glexec's process.
 func TestLinger(t *testing.T) {
 	g := setupGrid(t)
 	px := g.proxyFor(t, g.alice, credgen.ProxyOptions{})
 
-	t.Run("SIGTERM is forwarded", func(t *testing.T) {
-		writeConf(t, g.conf())
-		logs := listenSyslog(t)
-		ready, marker := "/tmp/linger-ready", "/tmp/linger-term"
-		t.Cleanup(func() { os.Remove(ready); os.Remove(marker) })
-		payload := fmt.Sprintf(`trap 'echo term > %s; exit 7' TERM; : > %s; while :; do sleep 1; done`, marker, ready)
-		run := startAs(pilot, pilotEnv(px), "", world.Bin, world.Sh, "-c", payload)
-		if !waitFile(ready, 20*time.Second) {
-			run.Cmd.Process.Kill()
-			t.Fatalf("payload did not start: %+v", run.Wait())
-		}
-		if err := run.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		r := run.Wait()
-		expect(t, r, logs, want{code: 7, stdout: str(""), logParts: []string{"ended (exit 7)"}})
-		if b, err := os.ReadFile(marker); err != nil || string(b) != "term\n" {
-			t.Errorf("the payload's TERM trap did not run: %q %v", b, err)
-		}
-		assertNoLeases(t)
-	})
+	// The signals pilots and batch systems use to stop or poke a job: each
+	// reaches the payload, whose trap records it and exits.
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGQUIT} {
+		name := strings.TrimPrefix(strings.ToUpper(unix.SignalName(sig)), "SIG")
+		t.Run("SIG"+name+" is forwarded", func(t *testing.T) {
+			writeConf(t, g.conf())
+			logs := listenSyslog(t)
+			ready, marker := "/tmp/linger-ready", "/tmp/linger-trapped"
+			t.Cleanup(func() { os.Remove(ready); os.Remove(marker) })
+			payload := fmt.Sprintf(`trap 'echo %s > %s; exit 7' %s; : > %s; while :; do sleep 1; done`, name, marker, name, ready)
+			run := startAs(pilot, pilotEnv(px), "", world.Bin, world.Sh, "-c", payload)
+			if !waitFile(ready, 20*time.Second) {
+				run.Cmd.Process.Kill()
+				t.Fatalf("payload did not start: %+v", run.Wait())
+			}
+			if err := run.Cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			r := run.Wait()
+			expect(t, r, logs, want{code: 7, stdout: str(""), logParts: []string{"ended (exit 7)"}})
+			if b, err := os.ReadFile(marker); err != nil || string(b) != name+"\n" {
+				t.Errorf("the payload's %s trap did not run: %q %v", name, b, err)
+			}
+			assertNoLeases(t)
+		})
+	}
 
 	t.Run("linger = no execs the payload", func(t *testing.T) {
 		writeConf(t, strings.Replace(g.conf(), "linger = yes", "linger = no", 1))
