@@ -155,7 +155,7 @@ func (g *grid) conf(extra ...string) string {
 }
 
 // writeConf installs text as the compiled-in glexec.conf.
-func writeConf(t *testing.T, text string) {
+func writeConf(t testing.TB, text string) {
 	t.Helper()
 	if err := os.WriteFile(world.ConfFile, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
@@ -173,7 +173,7 @@ func (g *grid) writeLCMAPSDB(t *testing.T, text string) {
 
 // proxyFor writes a proxy of c (with VOMS FQANs when given) into the
 // pilot's home, owned by the pilot, mode 0600, and returns its path.
-func (g *grid) proxyFor(t *testing.T, c *credgen.Cred, opts credgen.ProxyOptions, fqans ...string) string {
+func (g *grid) proxyFor(t testing.TB, c *credgen.Cred, opts credgen.ProxyOptions, fqans ...string) string {
 	t.Helper()
 	if len(fqans) > 0 {
 		ac, err := g.voms.IssueAC(c.Cert, credgen.ACOptions{FQANs: fqans})

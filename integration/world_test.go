@@ -14,7 +14,7 @@ import (
 // listenSyslog puts a fresh syslog listener at /dev/log for one test,
 // writable by everyone as a syslog daemon's socket is (a glexec without
 // the setuid bit logs as its caller).
-func listenSyslog(t *testing.T) *logtest.Listener {
+func listenSyslog(t testing.TB) *logtest.Listener {
 	t.Helper()
 	os.Remove("/dev/log")
 	l := logtest.Listen(t, "/dev/log")

@@ -188,19 +188,20 @@ func exitStatus(st *os.ProcessState) cgroup.Status {
 }
 
 // linger keeps the payload's remaining processes running until the cgroup
-// empties or the helper is signalled.
+// empties or the helper is signalled. The cgroup is checked at once (a
+// payload that leaves nothing behind costs no wait), then with a backoff
+// up to 100 ms.
 func linger(pl *cgroup.Payload, sigs <-chan os.Signal) {
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
+	events := filepath.Join(pl.Dir(), "cgroup.events")
+	for delay := time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
+		b, err := os.ReadFile(events)
+		if err != nil || strings.Contains(string(b), "populated 0") {
+			return
+		}
 		select {
 		case <-sigs:
 			return
-		case <-tick.C:
-			b, err := os.ReadFile(filepath.Join(pl.Dir(), "cgroup.events"))
-			if err != nil || strings.Contains(string(b), "populated 0") {
-				return
-			}
+		case <-time.After(delay):
 		}
 	}
 }

@@ -1,0 +1,206 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/glexec-ng/glexec/internal/credgen"
+)
+
+// BenchmarkLaunch runs /bin/true end to end through glexec (proxy read as
+// the pilot, validation, mapping, tracking lease, staging, the sandbox
+// helper, a payload cgroup, accounting, clean-up) and, in the same run,
+// through runc and crun with an equivalent OCI bundle and through bwrap.
+// Each reports its median and p90 per launch; compare the medians.
+// The rss sub-benchmark reports the resident memory of the two processes
+// that wait while a payload runs: glexec and glexec-sandbox.
+//
+//	go test -run '^$' -bench BenchmarkLaunch -benchtime 30x ./integration
+func BenchmarkLaunch(b *testing.B) {
+	g := setupGrid(b)
+	for tool, pkg := range map[string]string{"runc": "runc", "crun": "crun", "bwrap": "bubblewrap"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			b.Fatalf("%s not found: apt-get install %s (scripts/test-deps.sh)", tool, pkg)
+		}
+	}
+	// runc and crun must see cgroup2 at /sys/fs/cgroup, or they fall back
+	// to the host's v1 hierarchies; in this private mount namespace the
+	// unified hierarchy is mounted there for the benchmark's duration.
+	if err := unix.Mount("none", "/sys/fs/cgroup", "cgroup2", 0, ""); err != nil {
+		b.Fatalf("mount cgroup2: %v", err)
+	}
+	defer unix.Unmount("/sys/fs/cgroup", unix.MNT_DETACH)
+	parent := "/sys/fs/cgroup/glexec-bench"
+	if err := os.Mkdir(parent, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	defer os.Remove(parent)
+
+	writeConf(b, g.sandboxConf())
+	listenSyslog(b)
+	// A production log level: debug logging costs every variant alike.
+	prod := func(c string) string {
+		return strings.NewReplacer("log_level = 5", "log_level = 3", "lcmaps_debug_level = 5", "lcmaps_debug_level = 3").Replace(c)
+	}
+	px := g.proxyFor(b, g.alice, credgen.ProxyOptions{})
+	bundle := writeBundle(b, filepath.Join(world.Root, "bench"))
+	bwrap := []string{"bwrap", "--unshare-all", "--share-net", "--uid", fmt.Sprint(alice.UID), "--gid", fmt.Sprint(alice.GID),
+		"--cap-drop", "ALL", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "/bin/true"}
+
+	glexecRun := func(int) error {
+		if r := runAs(pilot, pilotEnv(px), "", world.Bin, "/bin/true"); r.Code != 0 {
+			return fmt.Errorf("exit %d: %s", r.Code, r.Stderr)
+		}
+		return nil
+	}
+	variants := []struct {
+		name string
+		conf string // glexec.conf for the variant; "" leaves it
+		run  func(i int) error
+	}{
+		// The classic mode (sandbox = no) shows what the front end costs.
+		{"glexec-classic", prod(g.conf()), glexecRun},
+		{"glexec", prod(g.sandboxConf()), func(int) error {
+			if r := runAs(pilot, pilotEnv(px), "", world.Bin, "/bin/true"); r.Code != 0 {
+				return fmt.Errorf("exit %d: %s", r.Code, r.Stderr)
+			}
+			return nil
+		}},
+		{"runc", "", func(i int) error {
+			return quiet(exec.Command("runc", "--root", filepath.Join(bundle, "runc-state"), "run", "-b", bundle, fmt.Sprintf("bench-%d-%d", os.Getpid(), i)))
+		}},
+		{"crun", "", func(i int) error {
+			return quiet(exec.Command("crun", "--root", filepath.Join(bundle, "crun-state"), "run", "-b", bundle, fmt.Sprintf("bench-%d-%d", os.Getpid(), i)))
+		}},
+		{"bwrap", "", func(int) error { return quiet(exec.Command(bwrap[0], bwrap[1:]...)) }},
+	}
+	for _, v := range variants {
+		b.Run(v.name, func(b *testing.B) {
+			if v.conf != "" {
+				writeConf(b, v.conf)
+			}
+			times := make([]float64, 0, b.N)
+			for i := 0; i < b.N; i++ {
+				start := time.Now()
+				if err := v.run(i); err != nil {
+					b.Fatalf("%s: %v", v.name, err)
+				}
+				times = append(times, float64(time.Since(start).Microseconds())/1000)
+			}
+			sort.Float64s(times)
+			b.ReportMetric(times[len(times)/2], "p50-ms")
+			b.ReportMetric(times[len(times)*9/10], "p90-ms")
+		})
+	}
+	b.Run("rss", func(b *testing.B) {
+		writeConf(b, prod(g.sandboxConf()))
+		for i := 0; i < b.N; i++ {
+			run := startAs(pilot, pilotEnv(px), "", world.Bin, world.Sh, "-c", "sleep 1")
+			time.Sleep(600 * time.Millisecond)
+			front := rssKiB(run.Cmd.Process.Pid)
+			helper := 0
+			if kids := children(run.Cmd.Process.Pid); len(kids) > 0 {
+				helper = rssKiB(kids[0])
+			}
+			if r := run.Wait(); r.Code != 0 {
+				b.Fatalf("exit %d: %s", r.Code, r.Stderr)
+			}
+			b.ReportMetric(float64(front)/1024, "glexec-MiB")
+			b.ReportMetric(float64(helper)/1024, "helper-MiB")
+		}
+	})
+}
+
+func quiet(cmd *exec.Cmd) error {
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%v: %s", err, out)
+	}
+	return nil
+}
+
+func rssKiB(pid int) int {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[0] == "VmRSS:" {
+			n, _ := strconv.Atoi(f[1])
+			return n
+		}
+	}
+	return 0
+}
+
+func children(pid int) []int {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	var out []int
+	for _, f := range strings.Fields(string(b)) {
+		n, _ := strconv.Atoi(f)
+		out = append(out, n)
+	}
+	return out
+}
+
+// writeBundle makes an OCI bundle equivalent to glexec's sandbox for
+// alice: a read-only skeleton root with the host's trees bound, a user
+// namespace with the same 1:1 ids and container root on an unused id, no
+// capabilities, no_new_privs, pid/ipc/uts/mount namespaces, the host's
+// network, fresh /proc and /dev, a private /tmp.
+func writeBundle(b *testing.B, dir string) string {
+	rootfs := filepath.Join(dir, "rootfs")
+	for _, d := range []string{"usr", "etc", "proc", "dev", "tmp", "sys", "var", "opt", "run"} {
+		if err := os.MkdirAll(filepath.Join(rootfs, d), 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, l := range []string{"bin", "lib", "lib64", "sbin"} {
+		if t, err := os.Readlink("/" + l); err == nil {
+			os.Symlink(t, filepath.Join(rootfs, l))
+		}
+	}
+	bind := func(p string) map[string]any {
+		return map[string]any{"destination": p, "type": "bind", "source": p, "options": []string{"rbind", "ro", "nosuid", "nodev"}}
+	}
+	const rootID = 65534
+	cfg := map[string]any{
+		"ociVersion": "1.0.2",
+		"process": map[string]any{
+			"terminal": false,
+			"user":     map[string]any{"uid": alice.UID, "gid": alice.GID, "additionalGids": []int{alice.GID, trackingFirst}},
+			"args":     []string{"/bin/true"},
+			"env":      []string{"PATH=/usr/bin:/bin", "HOME=" + alice.Home},
+			"cwd":      "/",
+			"capabilities": map[string]any{"bounding": []string{}, "effective": []string{}, "permitted": []string{},
+				"inheritable": []string{}, "ambient": []string{}},
+			"noNewPrivileges": true,
+		},
+		"root": map[string]any{"path": "rootfs", "readonly": true},
+		"mounts": []any{
+			map[string]any{"destination": "/proc", "type": "proc", "source": "proc", "options": []string{"nosuid", "noexec", "nodev"}},
+			map[string]any{"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
+			map[string]any{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": []string{"nosuid", "nodev", "mode=1777"}},
+			bind("/usr"), bind("/etc"), bind("/var"), bind("/opt"),
+		},
+		"linux": map[string]any{
+			"namespaces": []any{map[string]string{"type": "pid"}, map[string]string{"type": "ipc"}, map[string]string{"type": "uts"},
+				map[string]string{"type": "mount"}, map[string]string{"type": "user"}},
+			"uidMappings": []any{map[string]int{"containerID": 0, "hostID": rootID, "size": 1}, map[string]int{"containerID": alice.UID, "hostID": alice.UID, "size": 1}},
+			"gidMappings": []any{map[string]int{"containerID": 0, "hostID": rootID, "size": 1}, map[string]int{"containerID": alice.GID, "hostID": alice.GID, "size": 1},
+				map[string]int{"containerID": trackingFirst, "hostID": trackingFirst, "size": 1}},
+			"cgroupsPath": "/glexec-bench/oci",
+		},
+	}
+	data, _ := json.MarshalIndent(cfg, "", " ")
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return dir
+}
