@@ -163,7 +163,7 @@ func writeConf(t testing.TB, text string) {
 }
 
 // writeLCMAPSDB replaces the policy for one test and restores it after.
-func (g *grid) writeLCMAPSDB(t *testing.T, text string) {
+func (g *grid) writeLCMAPSDB(t testing.TB, text string) {
 	t.Helper()
 	if err := os.WriteFile(g.LCMAPSDB, []byte(text), 0o644); err != nil {
 		t.Fatal(err)

@@ -15,7 +15,7 @@ import (
 
 // upLoopback brings the loopback interface up: the VM's kernel starts with
 // it down. Where it is up already (any host), nothing changes.
-func upLoopback(t *testing.T) {
+func upLoopback(t testing.TB) {
 	t.Helper()
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {

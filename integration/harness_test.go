@@ -92,7 +92,7 @@ func buildWorld() (w *World, err error) {
 	if err := w.mount("tmpfs", root, "tmpfs", 0, "mode=0755"); err != nil {
 		return nil, err
 	}
-	if err := w.mount("tmpfs", "/tmp", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777"); err != nil {
+	if err := w.privateTmp(); err != nil {
 		return nil, err
 	}
 	w.Home = filepath.Join(root, "home")
@@ -214,6 +214,41 @@ func (w *World) installAccounts() error {
 	return nil
 }
 
+// privateTmp gives the suite its own /tmp, so staged proxies and markers
+// never reach the host's. A source tree that lives under /tmp (a CI
+// checkout) stays reachable at its path: its top directory is bound back
+// into the new /tmp.
+func (w *World) privateTmp() error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	var top string
+	if rest, ok := strings.CutPrefix(wd, "/tmp/"); ok {
+		top = "/tmp/" + strings.SplitN(rest, "/", 2)[0]
+		keep := filepath.Join(w.Root, "srctree")
+		if err := os.Mkdir(keep, 0o700); err != nil {
+			return err
+		}
+		if err := w.mount(top, keep, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return err
+		}
+		defer func() {
+			if top != "" {
+				os.Chdir(wd) // the path now leads through the re-bound tree
+			}
+		}()
+		if err := w.mount("tmpfs", "/tmp", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777"); err != nil {
+			return err
+		}
+		if err := os.Mkdir(top, 0o755); err != nil {
+			return err
+		}
+		return w.mount(keep, top, "", unix.MS_BIND|unix.MS_REC, "")
+	}
+	return w.mount("tmpfs", "/tmp", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777")
+}
+
 // privateDev replaces /dev with a tmpfs holding the usual nodes, so the
 // tests can own /dev/log without touching the host's devtmpfs.
 func (w *World) privateDev() error {
@@ -313,8 +348,11 @@ func (w *World) teardown() error {
 		}
 	}
 	w.mountedAt = nil
+	// Everything the suite made lived on the tmpfs: the directory under
+	// it is empty once unmounted. Never remove recursively here: were an
+	// unmount to fail, that would walk into bind mounts of the source tree.
 	if w.hostRoot != "" {
-		if err := os.RemoveAll(w.hostRoot); err != nil {
+		if err := os.Remove(w.hostRoot); err != nil {
 			errs = append(errs, err)
 		}
 	}

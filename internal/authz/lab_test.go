@@ -174,9 +174,14 @@ func (l *lab) opensslGenCRL() error {
 		return err
 	}
 	cfg := filepath.Join(d, "ca.cnf")
-	index := fmt.Sprintf("R\t%s\t%s\t%X\tunknown\t%s\n",
+	// openssl ca wants the serial as an even number of hex digits.
+	serial := fmt.Sprintf("%X", l.revoked.Cert.SerialNumber)
+	if len(serial)%2 == 1 {
+		serial = "0" + serial
+	}
+	index := fmt.Sprintf("R\t%s\t%s\t%s\tunknown\t%s\n",
 		l.revoked.Cert.NotAfter.UTC().Format("060102150405Z"), time.Now().Add(-time.Hour).UTC().Format("060102150405Z"),
-		l.revoked.Cert.SerialNumber, l.revoked.DN())
+		serial, l.revoked.DN())
 	files := map[string]string{
 		"index.txt": index,
 		"crlnumber": "01\n",
