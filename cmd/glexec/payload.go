@@ -215,6 +215,16 @@ func (inv *invocation) runLinger(p *payload) int {
 	if err != nil {
 		return inv.report(err)
 	}
+	if inv.cfg.Epilogue != "" {
+		// gLExec's lingering glexec "becomes immune to signals from any
+		// user but root" when an epilogue is configured: with real and
+		// saved uid 0 the caller may no longer signal it (kill(2)), so it
+		// cannot be stopped before the epilogue has run.
+		if err := privop.BecomeRoot(); err != nil {
+			inv.removeProxy(p)
+			return inv.report(inv.logged(err))
+		}
+	}
 	cmd := &exec.Cmd{Path: p.path, Args: p.argv, Env: p.env, Dir: p.cwd,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		SysProcAttr: &syscall.SysProcAttr{Credential: cred}}
@@ -244,16 +254,23 @@ func (inv *invocation) supervise(cmd *exec.Cmd, p *payload, what string) int {
 			}
 		}
 	}()
+	pgid, _ := unix.Getpgid(cmd.Process.Pid)
 	cmd.Wait()
 	close(done)
-	inv.removeProxy(p)
 	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	if ru != nil {
 		inv.log.Infof("%s %d ended (%s): user %.3fs, system %.3fs, max rss %d KiB", what, cmd.Process.Pid, describe(ws),
 			tv(ru.Utime), tv(ru.Stime), ru.Maxrss)
 	}
-	return frontend.PayloadExitCode(ws)
+	rc := frontend.PayloadExitCode(ws)
+	if inv.cfg.Epilogue != "" && p.argv != nil {
+		// Before the proxy goes: the epilogue gets the payload's
+		// environment, X509_USER_PROXY included.
+		rc = inv.runEpilogue(p, cmd.Process.Pid, pgid, rc)
+	}
+	inv.removeProxy(p)
+	return rc
 }
 
 func (inv *invocation) removeProxy(p *payload) {
