@@ -78,3 +78,22 @@ head -1 "$X509_USER_PROXY"
 	}
 	assertNoLeases(t)
 }
+
+// TestSandboxBadRequest: a site setting the helper would refuse (container
+// root on the payload's own uid) fails in glexec with 202 naming the
+// setting, before the helper runs, and leaves no staged proxy behind.
+func TestSandboxBadRequest(t *testing.T) {
+	g := setupGrid(t)
+	writeConf(t, g.sandboxConf(fmt.Sprintf("container_root_id = %d", alice.UID)))
+	listenSyslog(t)
+	px := g.proxyFor(t, g.alice, credgen.ProxyOptions{})
+	r := runAs(pilot, pilotEnv(px), "", world.Bin, world.Sh, "-c", "echo ran")
+	if r.Code != 202 || r.Stdout != "" || !strings.Contains(r.Stderr, "container_root_id") {
+		t.Fatalf("exit %d, stdout %q, stderr %q: want 202 naming container_root_id", r.Code, r.Stdout, r.Stderr)
+	}
+	left, _ := filepath.Glob(filepath.Join(world.RunDir, "proxy", fmt.Sprint(alice.UID), "*"))
+	if len(left) != 0 {
+		t.Errorf("staged proxy left behind: %v", left)
+	}
+	assertNoLeases(t)
+}

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/glexec-ng/glexec/internal/buildcfg"
 	"github.com/glexec-ng/glexec/internal/env"
 	"github.com/glexec-ng/glexec/internal/failure"
 	"github.com/glexec-ng/glexec/internal/frontend"
@@ -295,7 +296,7 @@ func describe(ws syscall.WaitStatus) string {
 // proxies for sandboxed payloads are staged: the helper binds it into the
 // sandbox, so it must hold nothing but that account's proxies.
 func (inv *invocation) proxyDir(target privop.Identity) (string, error) {
-	parent := filepath.Join(runDir(), "proxy")
+	parent := filepath.Join(buildcfg.RunDir, "proxy")
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return "", failure.Wrap(failure.System, reasonHelper, parent, err)
 	}

@@ -18,15 +18,13 @@ import (
 // staged proxy: inside its private /tmp.
 const sandboxProxyDir = "/tmp/glexec-proxy"
 
-func runDir() string { return buildcfg.RunDir }
-
 // runSandboxed hands the payload to glexec-sandbox: glexec becomes fully
 // root (the helper refuses anyone else and must not inherit the caller's
 // ids), starts the helper with an empty environment and the request on a
 // pipe, and waits, forwarding signals; the helper supervises the payload,
 // its cgroup and the accounting.
 func (inv *invocation) runSandboxed(p *payload) int {
-	if err := checkHelper(buildcfg.SandboxPath); err != nil {
+	if err := launch.CheckHelper(buildcfg.SandboxPath); err != nil {
 		inv.removeProxy(p)
 		return inv.report(inv.logged(err))
 	}
@@ -72,14 +70,23 @@ func (inv *invocation) launchRequest(kind launch.Kind) *launch.Request {
 	}
 }
 
+// startHelper runs the helper with req on a pipe at fd 3 and supervises
+// it. The pipe holds the whole, validated request before the helper
+// starts, so a request glexec cannot make is its own 202, not an empty
+// read in the helper. Whatever stops it before the helper runs removes
+// the proxy glexec staged.
 func (inv *invocation) startHelper(req *launch.Request, p *payload) int {
-	pr, pw, err := os.Pipe()
+	if p == nil {
+		p = &payload{}
+	}
+	pr, err := launch.Pipe(req)
 	if err != nil {
-		return inv.report(failure.Wrap(failure.System, launch.ReasonStart, "pipe", err))
+		inv.removeProxy(p)
+		return inv.report(inv.logged(err))
 	}
 	defer pr.Close()
 	if err := privop.BecomeRoot(); err != nil {
-		pw.Close()
+		inv.removeProxy(p)
 		return inv.report(inv.logged(err))
 	}
 	cmd := &exec.Cmd{
@@ -94,26 +101,13 @@ func (inv *invocation) startHelper(req *launch.Request, p *payload) int {
 		// is then finished by the next launch's sweep or glexec --sweep.
 		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
 	}
-	go func() {
-		// The request is written while the helper reads it: it may be
-		// larger than the pipe buffer.
-		launch.Encode(pw, req)
-		pw.Close()
-	}()
-	if p == nil {
-		p = &payload{}
-	}
 	return inv.supervise(cmd, p, "glexec-sandbox")
 }
-
-// checkHelper refuses a helper anyone but root could have written: glexec
-// runs it as root.
-func checkHelper(path string) error { return launch.CheckHelper(path) }
 
 // sweep is glexec --sweep: the helper kills, accounts for and removes the
 // cgroups of payloads whose supervisor died.
 func (inv *invocation) sweep() error {
-	if err := checkHelper(buildcfg.SandboxPath); err != nil {
+	if err := launch.CheckHelper(buildcfg.SandboxPath); err != nil {
 		return inv.logged(err)
 	}
 	req := inv.launchRequest(launch.KindSweep)
