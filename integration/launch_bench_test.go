@@ -154,7 +154,7 @@ func children(pid int) []int {
 // namespace with the same 1:1 ids and container root on an unused id, no
 // capabilities, no_new_privs, pid/ipc/uts/mount namespaces, the host's
 // network, fresh /proc and /dev, a private /tmp.
-func writeBundle(b *testing.B, dir string) string {
+func writeBundle(b testing.TB, dir string) string {
 	rootfs := filepath.Join(dir, "rootfs")
 	for _, d := range []string{"usr", "etc", "proc", "dev", "tmp", "sys", "var", "opt", "run"} {
 		if err := os.MkdirAll(filepath.Join(rootfs, d), 0o755); err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -96,4 +97,46 @@ func TestSandboxBadRequest(t *testing.T) {
 		t.Errorf("staged proxy left behind: %v", left)
 	}
 	assertNoLeases(t)
+}
+
+// TestSandboxEarlyHelper: glexec starts the helper before it reads the
+// proxy, so that the helper's process start overlaps validation and
+// mapping. A call refused after that leaves no helper behind and nothing
+// from it on stderr, and a payload that does run still gets the caller's
+// resource limits (glexec lowers RLIMIT_CORE for itself).
+func TestSandboxEarlyHelper(t *testing.T) {
+	g := setupGrid(t)
+	writeConf(t, g.sandboxConf())
+	listenSyslog(t)
+
+	r := runAs(pilot, pilotEnv(g.proxyFor(t, g.eve, credgen.ProxyOptions{})), "", world.Bin, "/bin/true")
+	if r.Code != 203 || strings.Contains(r.Stderr, "glexec-sandbox") {
+		t.Fatalf("unmapped DN: exit %d, stderr %q: want 203 and nothing from the helper", r.Code, r.Stderr)
+	}
+	if pids := helperProcesses(); len(pids) != 0 {
+		t.Errorf("helper processes left after a refused call: %v", pids)
+	}
+	assertNoLeases(t)
+
+	px := g.proxyFor(t, g.alice, credgen.ProxyOptions{})
+	r = runAs(pilot, pilotEnv(px), "", world.Sh, "-c", `ulimit -S -c 2048 && exec "$0" "$1" -c 'ulimit -S -c'`, world.Bin, world.Sh)
+	if r.Code != 0 || strings.TrimSpace(r.Stdout) != "2048" {
+		t.Fatalf("exit %d, stdout %q, stderr %q: want the caller's core limit 2048 in the payload", r.Code, r.Stdout, r.Stderr)
+	}
+}
+
+// helperProcesses lists the pids of running glexec-sandbox processes.
+func helperProcesses() []int {
+	var pids []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); exe == world.Helper {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }

@@ -63,6 +63,8 @@ type invocation struct {
 	// exec'ed it or the helper, keeping its pid), so close must not
 	// release it.
 	handedOver bool
+	// early: the sandbox helper, started but not yet given a request.
+	early *earlyHelper
 }
 
 func newInvocation(snap *env.Snapshot, args frontend.Args) (*invocation, error) {
@@ -152,6 +154,9 @@ func (inv *invocation) report(err error) int {
 }
 
 func (inv *invocation) close() {
+	if inv.early != nil {
+		inv.early.stop()
+	}
 	if inv.acct != nil && inv.acct.TrackingLease != "" && !inv.handedOver {
 		if err := tracking.Release(inv.acct.TrackingLease); err != nil {
 			inv.log.Warningf("releasing tracking lease %s: %v", inv.acct.TrackingLease, err)

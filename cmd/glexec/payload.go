@@ -39,6 +39,7 @@ type payload struct {
 
 // runPayload is a real call: map, stage, run.
 func (inv *invocation) runPayload() int {
+	inv.startEarlyHelper()
 	if err := inv.mapCredential(); err != nil {
 		return inv.report(err)
 	}
@@ -239,10 +240,12 @@ func (inv *invocation) supervise(cmd *exec.Cmd, p *payload, what string) int {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
-	inv.snap.RestoreLimits()
-	if err := cmd.Start(); err != nil {
-		inv.removeProxy(p)
-		return inv.execFailed(cmd.Path, err)
+	if cmd.Process == nil { // not started early
+		inv.snap.RestoreLimits()
+		if err := cmd.Start(); err != nil {
+			inv.removeProxy(p)
+			return inv.execFailed(cmd.Path, err)
+		}
 	}
 	done := make(chan struct{})
 	go func() {

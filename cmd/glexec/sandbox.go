@@ -74,10 +74,15 @@ func (inv *invocation) launchRequest(kind launch.Kind) *launch.Request {
 // it. The pipe holds the whole, validated request before the helper
 // starts, so a request glexec cannot make is its own 202, not an empty
 // read in the helper. Whatever stops it before the helper runs removes
-// the proxy glexec staged.
+// the proxy glexec staged. A helper started early gets req on the pipe
+// it is already reading.
 func (inv *invocation) startHelper(req *launch.Request, p *payload) int {
 	if p == nil {
 		p = &payload{}
+	}
+	if e := inv.early; e != nil && req.Kind == launch.KindRun {
+		inv.early = nil
+		return inv.handOver(e, req, p)
 	}
 	pr, err := launch.Pipe(req)
 	if err != nil {
@@ -89,19 +94,88 @@ func (inv *invocation) startHelper(req *launch.Request, p *payload) int {
 		inv.removeProxy(p)
 		return inv.report(inv.logged(err))
 	}
-	cmd := &exec.Cmd{
+	return inv.supervise(helperCmd(pr), p, "glexec-sandbox")
+}
+
+func helperCmd(request *os.File) *exec.Cmd {
+	return &exec.Cmd{
 		Path:       buildcfg.SandboxPath,
 		Args:       []string{"glexec-sandbox"},
 		Env:        []string{}, // nothing of the caller's reaches the helper
 		Stdin:      os.Stdin,
 		Stdout:     os.Stdout,
 		Stderr:     os.Stderr,
-		ExtraFiles: []*os.File{pr},
+		ExtraFiles: []*os.File{request},
 		// If glexec is killed, so is the helper; the payload's cgroup
 		// is then finished by the next launch's sweep or glexec --sweep.
 		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
 	}
-	return inv.supervise(cmd, p, "glexec-sandbox")
+}
+
+// earlyHelper is a sandbox helper started before the proxy is read, so
+// that its process start (the Go runtime and libcontainer's packages, a
+// third of a launch on a small VM) overlaps validation, mapping and
+// staging instead of following them. It does nothing but wait on its
+// request pipe until glexec writes the request; a call that fails before
+// that kills it, before it has read, logged or mounted anything.
+type earlyHelper struct {
+	cmd *exec.Cmd
+	w   *os.File // the request pipe's write end
+}
+
+// startEarlyHelper starts the helper for a sandboxed run of an admitted
+// caller. It runs as root (real, effective and saved ids 0, no groups)
+// while glexec keeps the caller's real ids for reading the proxy. Any
+// problem just means no early start: runSandboxed then starts the helper
+// the usual way and reports what is wrong.
+func (inv *invocation) startEarlyHelper() {
+	if !inv.privileged || !inv.cfg.Sandbox || launch.CheckHelper(buildcfg.SandboxPath) != nil {
+		return
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return
+	}
+	defer pr.Close()
+	cmd := helperCmd(pr)
+	cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0, Groups: []uint32{}}
+	if err := cmd.Start(); err != nil {
+		pw.Close()
+		return
+	}
+	inv.early = &earlyHelper{cmd: cmd, w: pw}
+}
+
+// stop kills a helper that never got its request, before glexec closes the
+// pipe (an empty request would be an error the helper reports).
+func (e *earlyHelper) stop() {
+	e.cmd.Process.Kill()
+	e.cmd.Wait()
+	e.w.Close()
+}
+
+// handOver gives the early helper its request and supervises it. Like
+// startHelper, glexec first becomes fully root and a request it cannot
+// make is its own 202; the helper also gets the caller's resource limits
+// back, which it would otherwise have inherited at its start.
+func (inv *invocation) handOver(e *earlyHelper, req *launch.Request, p *payload) int {
+	b, err := launch.Marshal(req)
+	if err == nil {
+		err = privop.BecomeRoot()
+	}
+	if err != nil {
+		e.stop()
+		inv.removeProxy(p)
+		return inv.report(inv.logged(err))
+	}
+	if err := inv.snap.RestoreLimitsOf(e.cmd.Process.Pid); err != nil {
+		inv.log.Warningf("glexec-sandbox %d: %v", e.cmd.Process.Pid, err)
+	}
+	// A write error means the helper is gone; its exit status and its
+	// own message on stderr say why.
+	e.w.Write(b)
+	e.w.Close()
+	return inv.supervise(e.cmd, p, "glexec-sandbox")
 }
 
 // sweep is glexec --sweep: the helper kills, accounts for and removes the

@@ -125,11 +125,16 @@ func resetLimits() ([]savedLimit, error) {
 // RestoreLimits puts back the resource limits Harden changed, for the
 // payload. Call it right before the payload is started; only soft limits
 // changed, so it works with or without privilege.
-func (s *Snapshot) RestoreLimits() error {
+func (s *Snapshot) RestoreLimits() error { return s.RestoreLimitsOf(0) }
+
+// RestoreLimitsOf puts them back for process pid (0: this process), which
+// glexec started before it was ready to hand over: the sandbox helper,
+// whose payload inherits them. Another process needs privilege.
+func (s *Snapshot) RestoreLimitsOf(pid int) error {
 	var errs []error
 	for _, l := range s.limits {
 		r := l.orig
-		if err := unix.Setrlimit(l.resource, &r); err != nil {
+		if err := unix.Prlimit(pid, l.resource, &r, nil); err != nil {
 			errs = append(errs, fmt.Errorf("restoring %s: %w", l.name, err))
 		}
 	}

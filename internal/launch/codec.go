@@ -63,6 +63,10 @@ func marshal(r *Request) ([]byte, error) {
 	return b, nil
 }
 
+// Marshal validates r and returns it as the helper reads it, for a pipe
+// the helper is already reading.
+func Marshal(r *Request) ([]byte, error) { return marshal(r) }
+
 // Pipe returns the read end of a pipe that already holds r, complete and
 // closed for writing: glexec makes it fd 3 and execs the helper, with no
 // process left to feed it. The pipe is grown to fit (MaxRequestSize is the
