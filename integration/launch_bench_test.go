@@ -153,7 +153,8 @@ func children(pid int) []int {
 // alice: a read-only skeleton root with the host's trees bound, a user
 // namespace with the same 1:1 ids and container root on an unused id, no
 // capabilities, no_new_privs, pid/ipc/uts/mount namespaces, the host's
-// network, fresh /proc and /dev, a private /tmp.
+// network, fresh /proc and /dev (with devpts and shm), a private /tmp, a
+// bound proxy directory, and the sandbox's masked and read-only paths.
 func writeBundle(b testing.TB, dir string) string {
 	rootfs := filepath.Join(dir, "rootfs")
 	for _, d := range []string{"usr", "etc", "proc", "dev", "tmp", "sys", "var", "opt", "run"} {
@@ -165,6 +166,13 @@ func writeBundle(b testing.TB, dir string) string {
 		if t, err := os.Readlink("/" + l); err == nil {
 			os.Symlink(t, filepath.Join(rootfs, l))
 		}
+	}
+	proxyDir := filepath.Join(dir, "proxy")
+	if err := os.MkdirAll(proxyDir, 0o700); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(proxyDir, "x509up"), []byte("proxy"), 0o600); err != nil {
+		b.Fatal(err)
 	}
 	bind := func(p string) map[string]any {
 		return map[string]any{"destination": p, "type": "bind", "source": p, "options": []string{"rbind", "ro", "nosuid", "nodev"}}
@@ -186,8 +194,12 @@ func writeBundle(b testing.TB, dir string) string {
 		"mounts": []any{
 			map[string]any{"destination": "/proc", "type": "proc", "source": "proc", "options": []string{"nosuid", "noexec", "nodev"}},
 			map[string]any{"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
+			map[string]any{"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}},
+			map[string]any{"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": []string{"nosuid", "nodev", "noexec", "mode=1777", "size=65536k"}},
 			map[string]any{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": []string{"nosuid", "nodev", "mode=1777"}},
-			bind("/usr"), bind("/etc"), bind("/var"), bind("/opt"),
+			bind("/usr"), bind("/etc"), bind("/var"), bind("/opt"), bind("/sys"), bind("/run"),
+			// The staged proxy's directory, as glexec-sandbox binds it.
+			map[string]any{"destination": "/tmp/glexec-proxy", "type": "bind", "source": proxyDir, "options": []string{"rbind", "ro", "nosuid", "nodev", "noexec"}},
 		},
 		"linux": map[string]any{
 			"namespaces": []any{map[string]string{"type": "pid"}, map[string]string{"type": "ipc"}, map[string]string{"type": "uts"},
@@ -196,6 +208,9 @@ func writeBundle(b testing.TB, dir string) string {
 			"gidMappings": []any{map[string]int{"containerID": 0, "hostID": rootID, "size": 1}, map[string]int{"containerID": alice.GID, "hostID": alice.GID, "size": 1},
 				map[string]int{"containerID": trackingFirst, "hostID": trackingFirst, "size": 1}},
 			"cgroupsPath": "/glexec-bench/oci",
+			// glexec-sandbox's masked and read-only paths.
+			"maskedPaths":   []string{"/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware", world.RunDir, world.StateDir},
+			"readonlyPaths": []string{"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"},
 		},
 	}
 	data, _ := json.MarshalIndent(cfg, "", " ")
