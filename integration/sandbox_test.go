@@ -3,9 +3,11 @@ package integration
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -139,4 +141,40 @@ func helperProcesses() []int {
 		}
 	}
 	return pids
+}
+
+// TestSandboxSignal: without an epilogue the pilot can still signal a
+// sandboxed glexec (its real uid stays the pilot's), and the signal reaches
+// the payload through the helper, as in the classic lingering mode.
+func TestSandboxSignal(t *testing.T) {
+	g := setupGrid(t)
+	writeConf(t, g.sandboxConf())
+	logs := listenSyslog(t)
+	px := g.proxyFor(t, g.alice, credgen.ProxyOptions{})
+	dir := filepath.Join(world.Root, "signal-test")
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o777)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	ready, marker := filepath.Join(dir, "ready"), filepath.Join(dir, "trapped")
+	payload := fmt.Sprintf(`trap 'echo TERM > %s; exit 7' TERM; : > %s; while :; do sleep 1; done`, marker, ready)
+	run := startAs(pilot, pilotEnv(px), dir, world.Bin, world.Sh, "-c", payload)
+	if !waitFile(ready, 20*time.Second) {
+		run.Cmd.Process.Kill()
+		t.Fatalf("payload did not start: %+v", run.Wait())
+	}
+	// As the pilot: kill(2) checks the sender's ids against glexec's.
+	kill := exec.Command("kill", "-TERM", fmt.Sprint(run.Cmd.Process.Pid))
+	kill.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(pilot.UID), Gid: uint32(pilot.GID)}}
+	if out, err := kill.CombinedOutput(); err != nil {
+		run.Cmd.Process.Kill()
+		t.Fatalf("the pilot cannot signal glexec: %v %s", err, out)
+	}
+	r := run.Wait()
+	expect(t, r, logs, want{code: 7, stdout: str("")})
+	if b, err := os.ReadFile(marker); err != nil || string(b) != "TERM\n" {
+		t.Errorf("the payload's TERM trap did not run: %q %v", b, err)
+	}
+	assertNoLeases(t)
 }

@@ -1,6 +1,6 @@
 // Command glexec-sandbox is the root-only helper that runs a payload in a
-// libcontainer sandbox. glexec execs it, fully root and with an empty
-// environment, with a launch.Request on a pipe at fd 3; it runs nothing
+// libcontainer sandbox. glexec starts it as root with no groups and an
+// empty environment, with a launch.Request on a pipe at fd 3; it runs nothing
 // else. It is installed root-owned, mode 0700, never setuid (DESIGN
 // "Privilege model").
 //

@@ -217,15 +217,9 @@ func (inv *invocation) runLinger(p *payload) int {
 	if err != nil {
 		return inv.report(err)
 	}
-	if inv.cfg.Epilogue != "" {
-		// gLExec's lingering glexec "becomes immune to signals from any
-		// user but root" when an epilogue is configured: with real and
-		// saved uid 0 the caller may no longer signal it (kill(2)), so it
-		// cannot be stopped before the epilogue has run.
-		if err := privop.BecomeRoot(); err != nil {
-			inv.removeProxy(p)
-			return inv.report(inv.logged(err))
-		}
+	if err := inv.rootIfEpilogue(); err != nil {
+		inv.removeProxy(p)
+		return inv.report(inv.logged(err))
 	}
 	cmd := &exec.Cmd{Path: p.path, Args: p.argv, Env: p.env, Dir: p.cwd,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,

@@ -18,11 +18,13 @@ import (
 // staged proxy: inside its private /tmp.
 const sandboxProxyDir = "/tmp/glexec-proxy"
 
-// runSandboxed hands the payload to glexec-sandbox: glexec becomes fully
-// root (the helper refuses anyone else and must not inherit the caller's
-// ids), starts the helper with an empty environment and the request on a
-// pipe, and waits, forwarding signals; the helper supervises the payload,
-// its cgroup and the accounting.
+// runSandboxed hands the payload to glexec-sandbox: glexec starts the
+// helper as root (it refuses anyone else and must not inherit the
+// caller's ids) with an empty environment and the request on a pipe, and
+// waits, forwarding signals; the helper supervises the payload, its cgroup
+// and the accounting. glexec keeps the caller's real uid, so the pilot can
+// signal it as in the classic lingering mode, unless an epilogue needs
+// glexec immune to the caller (see rootIfEpilogue).
 func (inv *invocation) runSandboxed(p *payload) int {
 	if err := launch.CheckHelper(buildcfg.SandboxPath); err != nil {
 		inv.removeProxy(p)
@@ -90,14 +92,36 @@ func (inv *invocation) startHelper(req *launch.Request, p *payload) int {
 		return inv.report(inv.logged(err))
 	}
 	defer pr.Close()
-	if err := privop.BecomeRoot(); err != nil {
+	cmd, err := helperCmd(pr)
+	if err == nil {
+		err = inv.rootIfEpilogue()
+	}
+	if err != nil {
 		inv.removeProxy(p)
 		return inv.report(inv.logged(err))
 	}
-	return inv.supervise(helperCmd(pr), p, "glexec-sandbox")
+	return inv.supervise(cmd, p, "glexec-sandbox")
 }
 
-func helperCmd(request *os.File) *exec.Cmd {
+// rootIfEpilogue makes glexec's real and saved uid root when an epilogue
+// is configured: gLExec's lingering glexec "becomes immune to signals from
+// any user but root" then. kill(2) lets a user signal only processes whose
+// real or saved uid is theirs, so the pilot can no longer kill glexec
+// before the epilogue has run (nor signal the payload through it).
+func (inv *invocation) rootIfEpilogue() error {
+	if inv.cfg.Epilogue == "" {
+		return nil
+	}
+	return privop.BecomeRoot()
+}
+
+// helperCmd is the helper's command: run as root with no supplementary
+// groups, an empty environment, the request at fd 3, killed with glexec.
+func helperCmd(request *os.File) (*exec.Cmd, error) {
+	root, err := privop.Credential(privop.Root)
+	if err != nil {
+		return nil, err
+	}
 	return &exec.Cmd{
 		Path:       buildcfg.SandboxPath,
 		Args:       []string{"glexec-sandbox"},
@@ -108,8 +132,8 @@ func helperCmd(request *os.File) *exec.Cmd {
 		ExtraFiles: []*os.File{request},
 		// If glexec is killed, so is the helper; the payload's cgroup
 		// is then finished by the next launch's sweep or glexec --sweep.
-		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
-	}
+		SysProcAttr: &syscall.SysProcAttr{Credential: root, Pdeathsig: syscall.SIGKILL},
+	}, nil
 }
 
 // earlyHelper is a sandbox helper started before the proxy is read, so
@@ -124,10 +148,10 @@ type earlyHelper struct {
 }
 
 // startEarlyHelper starts the helper for a sandboxed run of an admitted
-// caller. It runs as root (real, effective and saved ids 0, no groups)
-// while glexec keeps the caller's real ids for reading the proxy. Any
-// problem just means no early start: runSandboxed then starts the helper
-// the usual way and reports what is wrong.
+// caller, with the caller's resource limits (glexec keeps its hardened
+// ones), which the payload inherits. Any problem just means no early
+// start: runSandboxed then starts the helper the usual way and reports
+// what is wrong.
 func (inv *invocation) startEarlyHelper() {
 	if !inv.privileged || !inv.cfg.Sandbox || launch.CheckHelper(buildcfg.SandboxPath) != nil {
 		return
@@ -137,9 +161,11 @@ func (inv *invocation) startEarlyHelper() {
 		return
 	}
 	defer pr.Close()
-	cmd := helperCmd(pr)
-	cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0, Groups: []uint32{}}
-	if err := cmd.Start(); err != nil {
+	cmd, err := helperCmd(pr)
+	if err == nil {
+		err = inv.snap.WithCallerLimits(cmd.Start)
+	}
+	if err != nil {
 		pw.Close()
 		return
 	}
@@ -154,22 +180,17 @@ func (e *earlyHelper) stop() {
 	e.w.Close()
 }
 
-// handOver gives the early helper its request and supervises it. Like
-// startHelper, glexec first becomes fully root and a request it cannot
-// make is its own 202; the helper also gets the caller's resource limits
-// back, which it would otherwise have inherited at its start.
+// handOver gives the early helper its request and supervises it. As in
+// startHelper, a request glexec cannot make is its own 202.
 func (inv *invocation) handOver(e *earlyHelper, req *launch.Request, p *payload) int {
 	b, err := launch.Marshal(req)
 	if err == nil {
-		err = privop.BecomeRoot()
+		err = inv.rootIfEpilogue()
 	}
 	if err != nil {
 		e.stop()
 		inv.removeProxy(p)
 		return inv.report(inv.logged(err))
-	}
-	if err := inv.snap.RestoreLimitsOf(e.cmd.Process.Pid); err != nil {
-		inv.log.Warningf("glexec-sandbox %d: %v", e.cmd.Process.Pid, err)
 	}
 	// A write error means the helper is gone; its exit status and its
 	// own message on stderr say why.

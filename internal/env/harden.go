@@ -23,6 +23,7 @@ type savedLimit struct {
 	resource int
 	name     string
 	orig     unix.Rlimit
+	hardened unix.Rlimit
 }
 
 // Harden must be the first call in main. In order, and why:
@@ -110,9 +111,9 @@ func resetLimits() ([]savedLimit, error) {
 			errs = append(errs, fmt.Errorf("getrlimit %s: %w", name, err))
 			return
 		}
-		saved = append(saved, savedLimit{resource: resource, name: name, orig: r})
 		n := r
 		n.Cur = soft(r)
+		saved = append(saved, savedLimit{resource: resource, name: name, orig: r, hardened: n})
 		if err := unix.Setrlimit(resource, &n); err != nil {
 			errs = append(errs, fmt.Errorf("setrlimit %s: %w", name, err))
 		}
@@ -125,17 +126,29 @@ func resetLimits() ([]savedLimit, error) {
 // RestoreLimits puts back the resource limits Harden changed, for the
 // payload. Call it right before the payload is started; only soft limits
 // changed, so it works with or without privilege.
-func (s *Snapshot) RestoreLimits() error { return s.RestoreLimitsOf(0) }
+func (s *Snapshot) RestoreLimits() error {
+	return s.setLimits(func(l savedLimit) unix.Rlimit { return l.orig })
+}
 
-// RestoreLimitsOf puts them back for process pid (0: this process), which
-// glexec started before it was ready to hand over: the sandbox helper,
-// whose payload inherits them. Another process needs privilege.
-func (s *Snapshot) RestoreLimitsOf(pid int) error {
+// WithCallerLimits runs start, which starts a process that must inherit
+// the caller's limits (the sandbox helper, started before glexec is done
+// with the caller's proxy), with the limits restored, and hardens them
+// again afterwards. It needs no privilege, unlike setting another
+// process's limits (CAP_SYS_RESOURCE).
+func (s *Snapshot) WithCallerLimits(start func() error) error {
+	if err := s.RestoreLimits(); err != nil {
+		return err
+	}
+	err := start()
+	return errors.Join(err, s.setLimits(func(l savedLimit) unix.Rlimit { return l.hardened }))
+}
+
+func (s *Snapshot) setLimits(value func(savedLimit) unix.Rlimit) error {
 	var errs []error
 	for _, l := range s.limits {
-		r := l.orig
-		if err := unix.Prlimit(pid, l.resource, &r, nil); err != nil {
-			errs = append(errs, fmt.Errorf("restoring %s: %w", l.name, err))
+		r := value(l)
+		if err := unix.Setrlimit(l.resource, &r); err != nil {
+			errs = append(errs, fmt.Errorf("setting %s: %w", l.name, err))
 		}
 	}
 	return errors.Join(errs...)

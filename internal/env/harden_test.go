@@ -24,6 +24,9 @@ type hardenReport struct {
 	CoreAfter   uint64
 	FsizeAfter  uint64
 	CoreOrigCur uint64
+	// Inside WithCallerLimits, and after it.
+	CoreWith, FsizeWith   uint64
+	CoreAgain, FsizeAgain uint64
 }
 
 const childVar = "GLEXEC_TEST_HARDEN_CHILD"
@@ -59,6 +62,17 @@ func TestHardenChild(t *testing.T) {
 	unix.Getrlimit(unix.RLIMIT_CORE, &core)
 	unix.Getrlimit(unix.RLIMIT_FSIZE, &fsize)
 	r.CoreCur, r.FsizeCur, r.FsizeMax = core.Cur, fsize.Cur, fsize.Max
+	if err := s.WithCallerLimits(func() error {
+		unix.Getrlimit(unix.RLIMIT_CORE, &core)
+		unix.Getrlimit(unix.RLIMIT_FSIZE, &fsize)
+		r.CoreWith, r.FsizeWith = core.Cur, fsize.Cur
+		return nil
+	}); err != nil {
+		r.Err += err.Error()
+	}
+	unix.Getrlimit(unix.RLIMIT_CORE, &core)
+	unix.Getrlimit(unix.RLIMIT_FSIZE, &fsize)
+	r.CoreAgain, r.FsizeAgain = core.Cur, fsize.Cur
 	if err := s.RestoreLimits(); err != nil {
 		r.Err += err.Error()
 	}
@@ -122,6 +136,12 @@ func TestHarden(t *testing.T) {
 	}
 	if r.FsizeCur != r.FsizeMax {
 		t.Errorf("RLIMIT_FSIZE soft = %d, want the hard limit %d", r.FsizeCur, r.FsizeMax)
+	}
+	if r.CoreWith != r.CoreOrigCur || r.FsizeWith != 4096 {
+		t.Errorf("inside WithCallerLimits core=%d fsize=%d, want %d and 4096", r.CoreWith, r.FsizeWith, r.CoreOrigCur)
+	}
+	if r.CoreAgain != 0 || r.FsizeAgain != r.FsizeMax {
+		t.Errorf("after WithCallerLimits core=%d fsize=%d, want 0 and %d again", r.CoreAgain, r.FsizeAgain, r.FsizeMax)
 	}
 	if r.CoreAfter != r.CoreOrigCur || r.FsizeAfter != 4096 {
 		t.Errorf("after RestoreLimits core=%d fsize=%d, want %d and 4096", r.CoreAfter, r.FsizeAfter, r.CoreOrigCur)

@@ -13,11 +13,12 @@
 //     access() check and the open). The rest of the process stays root.
 //   - SwitchProcess changes the whole process, every thread, to an account
 //     for good (setgroups, setresgid, setresuid) and proves it cannot come
-//     back. BecomeRoot is the same switch to uid 0, taken before glexec
-//     execs its root-only sandbox helper.
+//     back. BecomeRoot is the same switch to uid 0, taken when an epilogue
+//     makes glexec immune to the caller's signals.
 //   - Credential gives the syscall.Credential with which a forked child
-//     becomes an account before exec (linger = yes, sandbox = no): the Go
-//     runtime does setgroups, setgid and setuid in the child.
+//     becomes an account before exec (the payload with linger = yes and
+//     sandbox = no; root for the sandbox helper): the Go runtime does
+//     setgroups, setgid and setuid in the child.
 //   - Caller and Elevated read who ran glexec; they change nothing.
 //
 // Every change is read back from the kernel and compared; a mismatch is an
