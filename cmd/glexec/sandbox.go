@@ -123,9 +123,12 @@ func helperCmd(request *os.File) (*exec.Cmd, error) {
 		return nil, err
 	}
 	return &exec.Cmd{
-		Path:       buildcfg.SandboxPath,
-		Args:       []string{"glexec-sandbox"},
-		Env:        []string{}, // nothing of the caller's reaches the helper
+		Path: buildcfg.SandboxPath,
+		Args: []string{"glexec-sandbox"},
+		// Nothing of the caller's reaches the helper. One P is plenty
+		// for a process that mostly waits, and libcontainer passes it on
+		// to its init: fewer runtime threads to start in both.
+		Env:        []string{"GOMAXPROCS=1"},
 		Stdin:      os.Stdin,
 		Stdout:     os.Stdout,
 		Stderr:     os.Stderr,
