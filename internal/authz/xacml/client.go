@@ -1,16 +1,13 @@
 package xacml
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
-	"net/http"
 	"net/url"
 	"path/filepath"
 	"syscall"
@@ -190,11 +187,12 @@ func (c *Client) Query(ctx context.Context, q *Query, certFn CertFunc) (*Respons
 		return nil, "", err
 	}
 
-	tr := c.transport(cert, roots)
-	defer tr.CloseIdleConnections()
-	hc := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse // a SOAP endpoint does not redirect
-	}}
+	tcfg := &tls.Config{
+		RootCAs:      roots,
+		Certificates: []tls.Certificate{cert},
+		MinVersion:   tls.VersionTLS12,
+		ServerName:   c.cfg.ExpectedHostname, // "" means the URL's host
+	}
 
 	// skip: endpoints out of this call; cleared: endpoints this call has
 	// found not down (or holds the probe claim of), not asked again.
@@ -213,7 +211,7 @@ func (c *Client) Query(ctx context.Context, q *Query, certFn CertFunc) (*Respons
 			}
 			cleared[ep] = true
 			tried = true
-			r, aerr := c.attempt(ctx, hc, ep, body, c.remainingShare(ctx, i, skip))
+			r, aerr := c.attempt(ctx, tcfg, ep, body, c.remainingShare(ctx, i, skip))
 			if aerr == nil {
 				c.down.markUp(ep)
 				return r, ep, nil
@@ -274,50 +272,26 @@ func (c *Client) remainingShare(ctx context.Context, i int, skip map[string]bool
 	return left
 }
 
-func (c *Client) transport(cert tls.Certificate, roots *x509.CertPool) *http.Transport {
-	tcfg := &tls.Config{
-		RootCAs:      roots,
-		Certificates: []tls.Certificate{cert},
-		MinVersion:   tls.VersionTLS12,
-		ServerName:   c.cfg.ExpectedHostname, // "" means the URL's host
-	}
-	d := &net.Dialer{Timeout: c.cfg.ConnectTimeout}
-	return &http.Transport{
-		DialContext:            d.DialContext,
-		TLSClientConfig:        tcfg,
-		TLSHandshakeTimeout:    c.cfg.ConnectTimeout,
-		MaxResponseHeaderBytes: maxHeaderBytes,
-		ForceAttemptHTTP2:      false,
-		MaxIdleConnsPerHost:    1,
-	}
-}
-
-func (c *Client) attempt(ctx context.Context, hc *http.Client, ep string, body []byte, budget time.Duration) (*Response, *attemptError) {
+func (c *Client) attempt(ctx context.Context, tcfg *tls.Config, ep string, body []byte, budget time.Duration) (*Response, *attemptError) {
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep, bytes.NewReader(body))
+	u, err := url.Parse(ep)
 	if err != nil {
 		return nil, &attemptError{failure.Wrap(failure.System, ReasonTransport, ep, err), permanent}
 	}
-	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
-	req.Header.Set("SOAPAction", `""`)
-	resp, err := hc.Do(req)
+	status, data, err := post(ctx, u, body, tcfg, c.cfg.ConnectTimeout)
 	if err != nil {
 		return nil, c.classify(ep, err)
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
-	if err != nil {
-		return nil, c.classify(ep, err)
-	}
-	switch resp.StatusCode {
-	case http.StatusOK, http.StatusInternalServerError: // SOAP 1.1 sends faults with 500
-	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	// A SOAP endpoint does not redirect: 3xx is as wrong as 404.
+	switch status {
+	case 200, 500: // SOAP 1.1 sends faults with 500
+	case 429, 502, 503, 504: // too many requests, bad gateway, unavailable, gateway timeout
 		return nil, &attemptError{failure.New(failure.Authz, ReasonTransport, ep,
-			fmt.Sprintf("HTTP status %d", resp.StatusCode)), retryable}
+			fmt.Sprintf("HTTP status %d", status)), retryable}
 	default:
 		return nil, &attemptError{failure.New(failure.Authz, ReasonTransport, ep,
-			fmt.Sprintf("HTTP status %d", resp.StatusCode)).WithHint("check the endpoint URL"), permanent}
+			fmt.Sprintf("HTTP status %d", status)).WithHint("check the endpoint URL"), permanent}
 	}
 	r, err := ParseResponse(data)
 	if err != nil {

@@ -31,6 +31,8 @@
 // mapping the node made, and warming it is the point of a dry run under
 // load.
 //
-// Responses are parsed with named limits (MaxResponseBytes and the
-// per-element bounds in response.go) and fuzzed (FuzzParseResponse).
+// Each call is one HTTP/1.1 POST on a TLS connection of its own (post.go,
+// not net/http, to keep the setuid front end small). Responses are parsed
+// with named limits (maxHeaderBytes, MaxResponseBytes and the per-element
+// bounds in response.go) and fuzzed (FuzzReadResponse, FuzzParseResponse).
 package xacml
