@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/glexec-ng/glexec/internal/authz/lcmapsdb"
 	"github.com/glexec-ng/glexec/internal/authz/policy"
@@ -103,24 +104,26 @@ func stepWhere(fe *failure.Error, st *policy.Step) string {
 	return fmt.Sprintf("%s:%d", fe.Subject, line)
 }
 
-var quoted = regexp.MustCompile(`"([^"]*)"|'([^']*)'`)
+var quoted = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`"([^"]*)"|'([^']*)'`) })
 
 // quotedName returns the first quoted word of a detail ("policy \"glexec\" not found").
 func quotedName(s string) string {
-	m := quoted.FindStringSubmatch(s)
+	m := quoted().FindStringSubmatch(s)
 	if m == nil {
 		return ""
 	}
 	return m[1] + m[2]
 }
 
-var noRules = regexp.MustCompile(`^no rules specified for policy: '([^']*)' at line ([0-9]+)\.`)
+var noRules = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^no rules specified for policy: '([^']*)' at line ([0-9]+)\.`)
+})
 
 // ruleless finds LCMAPS's "no rules specified for policy" diagnostic for
 // name (any policy when name is "") and returns the label's line and name.
 func ruleless(diags []lcmapsdb.Diagnostic, name string) (int, string, bool) {
 	for _, d := range diags {
-		m := noRules.FindStringSubmatch(d.Message)
+		m := noRules().FindStringSubmatch(d.Message)
 		if m == nil || (name != "" && m[1] != name) {
 			continue
 		}

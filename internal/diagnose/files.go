@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -140,8 +141,8 @@ func plural(n int, one, many string) string {
 }
 
 var (
-	caFile  = regexp.MustCompile(`^([0-9a-f]{8})\.[0-9]$`)
-	crlFile = regexp.MustCompile(`^([0-9a-f]{8})\.r[0-9]$`)
+	caFile  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9a-f]{8})\.[0-9]$`) })
+	crlFile = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9a-f]{8})\.r[0-9]$`) })
 )
 
 // maxCADirEntries bounds the CA directory scan (an IGTF bundle has a few
@@ -164,10 +165,10 @@ func crlFindings(dir string, now time.Time, required bool) []finding {
 	crls := map[string]bool{}
 	var expired []string
 	for _, e := range ents {
-		if m := caFile.FindStringSubmatch(e.Name()); m != nil {
+		if m := caFile().FindStringSubmatch(e.Name()); m != nil {
 			cas[m[1]] = true
 		}
-		m := crlFile.FindStringSubmatch(e.Name())
+		m := crlFile().FindStringSubmatch(e.Name())
 		if m == nil {
 			continue
 		}

@@ -1,5 +1,7 @@
 package gridmap
 
+import "sync"
+
 // Match reports whether s matches the shell pattern as fnmatch(3) with no
 // flags does, which is what LCMAPS uses for wildcard subjects: '*' and '?'
 // also match '/', a leading '.' is not special, '[...]' is a bracket
@@ -78,20 +80,23 @@ func match[P ~string | ~[]byte](pattern P, s string) bool {
 	return p == len(pattern)
 }
 
-var classes = map[string]func(byte) bool{
-	"alnum":  func(c byte) bool { return isAlpha(c) || isDigit(c) },
-	"alpha":  isAlpha,
-	"blank":  func(c byte) bool { return c == ' ' || c == '\t' },
-	"cntrl":  func(c byte) bool { return c < 32 || c == 127 },
-	"digit":  isDigit,
-	"graph":  func(c byte) bool { return c > 32 && c < 127 },
-	"lower":  func(c byte) bool { return c >= 'a' && c <= 'z' },
-	"print":  func(c byte) bool { return c >= 32 && c < 127 },
-	"punct":  func(c byte) bool { return c > 32 && c < 127 && !isAlpha(c) && !isDigit(c) },
-	"space":  func(c byte) bool { return c == ' ' || (c >= '\t' && c <= '\r') },
-	"upper":  func(c byte) bool { return c >= 'A' && c <= 'Z' },
-	"xdigit": func(c byte) bool { return isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'f') },
-}
+// classes are built on first use: few mapfiles have bracket expressions.
+var classes = sync.OnceValue(func() map[string]func(byte) bool {
+	return map[string]func(byte) bool{
+		"alnum":  func(c byte) bool { return isAlpha(c) || isDigit(c) },
+		"alpha":  isAlpha,
+		"blank":  func(c byte) bool { return c == ' ' || c == '\t' },
+		"cntrl":  func(c byte) bool { return c < 32 || c == 127 },
+		"digit":  isDigit,
+		"graph":  func(c byte) bool { return c > 32 && c < 127 },
+		"lower":  func(c byte) bool { return c >= 'a' && c <= 'z' },
+		"print":  func(c byte) bool { return c >= 32 && c < 127 },
+		"punct":  func(c byte) bool { return c > 32 && c < 127 && !isAlpha(c) && !isDigit(c) },
+		"space":  func(c byte) bool { return c == ' ' || (c >= '\t' && c <= '\r') },
+		"upper":  func(c byte) bool { return c >= 'A' && c <= 'Z' },
+		"xdigit": func(c byte) bool { return isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'f') },
+	}
+})
 
 func isAlpha(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -114,7 +119,7 @@ func matchBracket[P ~string | ~[]byte](pat P, c byte) (matched bool, n int, vali
 		first = false
 		if pat[i] == '[' && i+1 < len(pat) && pat[i+1] == ':' {
 			if end := indexFrom(pat, ":]", i+2); end >= 0 {
-				if f, ok := classes[string(pat[i+2:end])]; ok {
+				if f, ok := classes()[string(pat[i+2:end])]; ok {
 					if f(c) {
 						matched = true
 					}

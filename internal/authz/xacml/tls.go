@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 
 	"github.com/glexec-ng/glexec/internal/failure"
 )
@@ -25,7 +26,8 @@ const (
 // caFileName is the OpenSSL hash layout: eight hex digits, a dot, a
 // sequence number. Only these are certificates (.r0 files are CRLs,
 // .namespaces and .signing_policy are policy files).
-var caFileName = regexp.MustCompile(`^[0-9a-f]{8}\.[0-9]+$`)
+// caFileName is compiled on first use: most sites have no mapping service.
+var caFileName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{8}\.[0-9]+$`) })
 
 // CheckCAPath cheaply checks that dir is a readable directory holding at
 // least one file named like a CA of the hash layout, so that a wrong -capath
@@ -37,7 +39,7 @@ func CheckCAPath(dir string) error {
 			WithHint("set -capath to the CA directory (the IGTF CA packages fill it)")
 	}
 	for _, e := range entries {
-		if caFileName.MatchString(e.Name()) {
+		if caFileName().MatchString(e.Name()) {
 			return nil
 		}
 	}
@@ -56,7 +58,7 @@ func LoadCAPath(dir string) (*x509.CertPool, error) {
 	pool := x509.NewCertPool()
 	n := 0
 	for _, e := range entries {
-		if !caFileName.MatchString(e.Name()) {
+		if !caFileName().MatchString(e.Name()) {
 			continue
 		}
 		if n++; n > maxCAFiles {
