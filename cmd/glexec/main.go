@@ -87,6 +87,9 @@ const (
 	reasonHelper failure.Reason = "sandbox-helper"
 	// reasonExec: the payload could not be started.
 	reasonExec failure.Reason = "exec-failed"
+	// reasonHarden: glexec could not put its hardened resource limits
+	// back after starting the sandbox helper with the caller's.
+	reasonHarden failure.Reason = "harden-limits"
 )
 
 // fail reports an error that stopped glexec before it had a logger.

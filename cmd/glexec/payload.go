@@ -39,7 +39,9 @@ type payload struct {
 
 // runPayload is a real call: map, stage, run.
 func (inv *invocation) runPayload() int {
-	inv.startEarlyHelper()
+	if err := inv.startEarlyHelper(); err != nil {
+		return inv.report(inv.logged(err))
+	}
 	if err := inv.mapCredential(); err != nil {
 		return inv.report(err)
 	}

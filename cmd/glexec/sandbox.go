@@ -152,27 +152,38 @@ type earlyHelper struct {
 
 // startEarlyHelper starts the helper for a sandboxed run of an admitted
 // caller, with the caller's resource limits (glexec keeps its hardened
-// ones), which the payload inherits. Any problem just means no early
-// start: runSandboxed then starts the helper the usual way and reports
-// what is wrong.
-func (inv *invocation) startEarlyHelper() {
+// ones), which the payload inherits. A helper that cannot be started just
+// means no early start: runSandboxed then starts it the usual way and
+// reports what is wrong. The error is glexec's own limits not hardened
+// again, which is as fatal as Harden failing.
+func (inv *invocation) startEarlyHelper() error {
 	if !inv.privileged || !inv.cfg.Sandbox || launch.CheckHelper(buildcfg.SandboxPath) != nil {
-		return
+		return nil
 	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
-		return
+		return nil
 	}
 	defer pr.Close()
 	cmd, err := helperCmd(pr)
-	if err == nil {
-		err = inv.snap.WithCallerLimits(cmd.Start)
-	}
 	if err != nil {
 		pw.Close()
-		return
+		return nil
 	}
-	inv.early = &earlyHelper{cmd: cmd, w: pw}
+	err = inv.snap.WithCallerLimits(func() error {
+		if err := cmd.Start(); err != nil {
+			return nil
+		}
+		inv.early = &earlyHelper{cmd: cmd, w: pw}
+		return nil
+	})
+	if inv.early == nil {
+		pw.Close()
+	}
+	if err != nil {
+		return failure.Wrap(failure.System, reasonHarden, "glexec", err)
+	}
+	return nil
 }
 
 // stop kills a helper that never got its request, before glexec closes the
