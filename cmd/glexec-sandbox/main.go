@@ -94,7 +94,7 @@ func newLogger(r *launch.Request) (*logging.Logger, error) {
 	if err != nil {
 		return nil, failure.Wrap(failure.System, "helper-log", "glexec-sandbox log", err)
 	}
-	// libcontainer and containerd/cgroups log through logrus' standard
+	// libcontainer and opencontainers/cgroups log through logrus' standard
 	// logger: send that to the same sink, never to the payload's stderr.
 	std := logrus.StandardLogger()
 	std.SetOutput(io.Discard)

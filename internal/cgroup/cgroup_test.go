@@ -305,3 +305,34 @@ func TestLimits(t *testing.T) {
 		t.Skipf("%d of 3 controllers missing (this host's cgroup2 has none); limits are enforced by the VM target (make vm-test)", missing)
 	}
 }
+
+// killFrozen is the kill for kernels without cgroup.kill (before 5.14):
+// it must leave nothing alive either, forked daemons included.
+func TestKillFrozen(t *testing.T) {
+	e, parent := newEnv(t)
+	p, err := Create(e.o, parent, owner, launch.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startIn(t, p, "setsid sleep 300 & (sleep 301 &) ; exec sleep 0.05")
+	if n := len(procsIn(t, p.Dir())); n != 2 {
+		t.Fatalf("%d processes in the cgroup, want the 2 daemons", n)
+	}
+	if err := killFrozen(p.mgr, p.Dir()); err != nil {
+		t.Fatalf("killFrozen: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for populated(p.Dir()) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("still populated after killFrozen: %v", procsIn(t, p.Dir()))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if b, err := os.ReadFile(filepath.Join(p.Dir(), "cgroup.freeze")); err != nil || strings.TrimSpace(string(b)) != "0" {
+		t.Errorf("cgroup.freeze = %q %v after killFrozen, want it thawed", b, err)
+	}
+	if _, err := p.Finish(Status{Code: 0}); err != nil {
+		t.Fatal(err)
+	}
+	assertGone(t, p)
+}

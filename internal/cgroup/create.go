@@ -12,7 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/containerd/cgroups/v3/cgroup2"
+	"github.com/opencontainers/cgroups"
+	"github.com/opencontainers/cgroups/fs2"
 
 	"github.com/glexec-ng/glexec/internal/failure"
 	"github.com/glexec-ng/glexec/internal/launch"
@@ -60,7 +61,7 @@ type Owner struct {
 // Payload is one live payload cgroup.
 type Payload struct {
 	o      Options
-	mgr    *cgroup2.Manager
+	mgr    *fs2.Manager
 	name   string // cgroup path relative to the mountpoint, "/a/b/glexec-…"
 	id     string // the last element, also the marker's and container's name
 	marker string
@@ -147,21 +148,14 @@ func Create(o Options, parent string, owner Owner, lim launch.Limits) (_ *Payloa
 			os.Remove(p.marker)
 		}
 	}()
-	pmgr, err := cgroup2.Load(parent, cgroup2.WithMountpoint(o.Mountpoint))
-	if err != nil {
-		return nil, failure.Wrap(failure.System, ReasonCreate, parent, err)
-	}
-	// An exclusive mkdir makes the cgroup this payload's alone: NewChild
-	// uses MkdirAll. NewChild gets no resources, because with resources it
-	// enables controllers in every ancestor from the root down; limits are
-	// written afterwards, with controllers enabled in the parent only.
+	// An exclusive mkdir makes the cgroup this payload's alone. Limits
+	// are written afterwards, with controllers enabled in the parent only,
+	// never from the root down.
 	if err := os.Mkdir(p.Dir(), 0o755); err != nil {
 		return nil, failure.Wrap(failure.System, ReasonCreate, p.Dir(), err)
 	}
-	if p.mgr, err = pmgr.NewChild(id, nil); err != nil {
-		return nil, failure.Wrap(failure.System, ReasonCreate, p.Dir(), err)
-	}
-	if err := p.mgr.Update(resources(lim, enableInParent(o, parent, lim))); err != nil {
+	p.mgr = manager(p.Dir())
+	if err := p.mgr.Set(resources(lim, enableInParent(o, parent, lim))); err != nil {
 		return nil, failure.Wrap(failure.System, ReasonCreate, p.Dir(), fmt.Errorf("set limits: %w", err))
 	}
 	mon := o.Log.Monitor(o.MonitorPID, o.GlexecPID)
@@ -220,20 +214,26 @@ func enableInParent(o Options, parent string, lim launch.Limits) []string {
 	return have
 }
 
-func resources(lim launch.Limits, have []string) *cgroup2.Resources {
-	res := &cgroup2.Resources{}
+// manager is the cgroup2 manager of the cgroup at dir (an absolute path).
+func manager(dir string) *fs2.Manager {
+	// NewManager only records its arguments when given a path.
+	m, _ := fs2.NewManager(&cgroups.Cgroup{Resources: &cgroups.Resources{}}, dir)
+	return m
+}
+
+func resources(lim launch.Limits, have []string) *cgroups.Resources {
+	res := &cgroups.Resources{}
 	if lim.MemoryMax > 0 && slices.Contains(have, "memory") {
-		res.Memory = &cgroup2.Memory{Max: &lim.MemoryMax}
+		res.Memory = lim.MemoryMax
 	}
 	if lim.PidsMax > 0 && slices.Contains(have, "pids") {
-		res.Pids = &cgroup2.Pids{Max: lim.PidsMax}
+		res.PidsLimit = &lim.PidsMax
 	}
 	if lim.CPUQuota > 0 && slices.Contains(have, "cpu") {
-		period := lim.CPUPeriod
-		if period == 0 {
-			period = 100000
+		res.CpuQuota, res.CpuPeriod = lim.CPUQuota, lim.CPUPeriod
+		if res.CpuPeriod == 0 {
+			res.CpuPeriod = 100000
 		}
-		res.CPU = &cgroup2.CPU{Max: cgroup2.NewCPUMax(&lim.CPUQuota, &period)}
 	}
 	return res
 }

@@ -8,7 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/containerd/cgroups/v3/cgroup2"
+	"github.com/opencontainers/cgroups"
+	"github.com/opencontainers/cgroups/fs2"
+	"github.com/opencontainers/cgroups/fscommon"
+	"golang.org/x/sys/unix"
 
 	"github.com/glexec-ng/glexec/internal/failure"
 )
@@ -37,7 +40,7 @@ func (p *Payload) Finish(st Status) (*Record, error) {
 	return finish(p.o, p.mgr, p.marker, p.m, "end", st)
 }
 
-func finish(o Options, mgr *cgroup2.Manager, markerPath string, m marker, event string, st Status) (*Record, error) {
+func finish(o Options, mgr *fs2.Manager, markerPath string, m marker, event string, st Status) (*Record, error) {
 	dir := filepath.Join(o.Mountpoint, m.Cgroup)
 	_, statErr := os.Stat(dir)
 	exists := statErr == nil
@@ -52,18 +55,7 @@ func finish(o Options, mgr *cgroup2.Manager, markerPath string, m marker, event 
 		WallSeconds: o.Now().Sub(m.Start).Seconds(), ExitStatus: st.Code, Signal: st.Signal,
 	}
 	if exists {
-		if met, err := mgr.StatFiltered(cgroup2.StatCPU | cgroup2.StatMemory | cgroup2.StatMemoryEvents); err == nil {
-			if met.CPU != nil {
-				rec.CPUUserSeconds = float64(met.CPU.UserUsec) / 1e6
-				rec.CPUSystemSeconds = float64(met.CPU.SystemUsec) / 1e6
-			}
-			if met.Memory != nil {
-				rec.MemoryPeak = met.Memory.MaxUsage
-			}
-			if met.MemoryEvents != nil {
-				rec.OOMKills = met.MemoryEvents.OomKill
-			}
-		} else {
+		if err := readStats(dir, rec); err != nil {
 			errs = append(errs, failure.Wrap(failure.System, ReasonCleanup, dir, fmt.Errorf("read statistics: %w", err)))
 		}
 	}
@@ -85,13 +77,59 @@ func finish(o Options, mgr *cgroup2.Manager, markerPath string, m marker, event 
 	return rec, errors.Join(errs...)
 }
 
-// drain kills the cgroup's processes (cgroup.kill, or freeze and SIGKILL on
-// kernels before 5.14) and waits until cgroup.events says it is empty.
-func drain(mgr *cgroup2.Manager, dir string) error {
+// readStats fills the record's CPU time (cpu.stat, always there), memory
+// peak (memory.peak, kernel 5.19) and OOM kills (memory.events); the memory
+// files exist only where the parent delegates the memory controller.
+func readStats(dir string, rec *Record) error {
+	user, err := fscommon.GetValueByKey(dir, "cpu.stat", "user_usec")
+	if err != nil {
+		return err
+	}
+	sys, err := fscommon.GetValueByKey(dir, "cpu.stat", "system_usec")
+	if err != nil {
+		return err
+	}
+	rec.CPUUserSeconds, rec.CPUSystemSeconds = float64(user)/1e6, float64(sys)/1e6
+	if rec.MemoryPeak, err = fscommon.GetCgroupParamUint(dir, "memory.peak"); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if rec.OOMKills, err = fs2.OOMKillCount(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// kill SIGKILLs every process in the cgroup with cgroup.kill, or on kernels
+// before 5.14 by killFrozen.
+func kill(mgr *fs2.Manager, dir string) error {
+	err := cgroups.WriteFile(dir, "cgroup.kill", "1")
+	if errors.Is(err, os.ErrNotExist) {
+		return killFrozen(mgr, dir)
+	}
+	return err
+}
+
+// killFrozen freezes the cgroup, so that nothing in it can fork while the
+// tasks are listed, SIGKILLs each task and thaws it (a frozen task still
+// dies of SIGKILL).
+func killFrozen(mgr *fs2.Manager, dir string) error {
+	if err := mgr.Freeze(cgroups.Frozen); err != nil {
+		return err
+	}
+	pids, err := cgroups.GetAllPids(dir)
+	for _, pid := range pids {
+		unix.Kill(pid, unix.SIGKILL)
+	}
+	return errors.Join(err, mgr.Freeze(cgroups.Thawed))
+}
+
+// drain kills the cgroup's processes and waits until cgroup.events says it
+// is empty.
+func drain(mgr *fs2.Manager, dir string) error {
 	if populated(dir) == 0 {
 		return nil
 	}
-	if err := mgr.Kill(); err != nil {
+	if err := kill(mgr, dir); err != nil {
 		return failure.Wrap(failure.System, ReasonCleanup, dir, fmt.Errorf("kill: %w", err))
 	}
 	deadline := time.Now().Add(drainTimeout)

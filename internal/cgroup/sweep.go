@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/containerd/cgroups/v3/cgroup2"
-
 	"github.com/glexec-ng/glexec/internal/failure"
 )
 
@@ -46,12 +44,7 @@ func Sweep(o Options) ([]Record, error) {
 		if start, err := procStart(m.Supervisor); err == nil && start == m.SupervisorStart {
 			continue // its helper is alive and will finish it
 		}
-		mgr, err := cgroup2.Load(m.Cgroup, cgroup2.WithMountpoint(o.Mountpoint))
-		if err != nil {
-			errs = append(errs, failure.Wrap(failure.System, ReasonCleanup, m.Cgroup, err))
-			continue
-		}
-		rec, err := finish(o, mgr, path, m, "orphan", Status{Code: -1})
+		rec, err := finish(o, manager(filepath.Join(o.Mountpoint, m.Cgroup)), path, m, "orphan", Status{Code: -1})
 		recs = append(recs, *rec)
 		if err != nil {
 			errs = append(errs, err)

@@ -139,8 +139,8 @@ func checkHelper(s *state) {
 
 // checkCgroup: the sandbox needs cgroup v2, and the controllers its limits
 // use delegated to the parent cgroup. It repeats the helper's tests
-// (internal/cgroup) rather than calling them: that package links containerd
-// and cgo, which the setuid front end must never import.
+// (internal/cgroup) rather than calling them: that package links the
+// cgroup library and cgo, which the setuid front end must never import.
 func checkCgroup(s *state) {
 	if !s.sandboxed() {
 		return

@@ -59,16 +59,22 @@ func Run(r *launch.Request, lg *logging.Logger, stdio Stdio) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	copts := cgroupOptions(r, lg, view)
-	// Every launch first finishes payloads whose helper was killed.
-	if _, err := sweep(copts, s); err != nil {
-		lg.Warningf("sweep of orphaned payloads: %v", err)
-	}
 	parent := s.CgroupParent
 	if parent == "" {
 		if parent, err = cgroup.CallerCgroup(r.CallerPID); err != nil {
 			return nil, err
 		}
+	}
+	// Before anything touches a cgroup file: opencontainers/cgroups,
+	// which libcontainer and internal/cgroup share, opens /sys/fs/cgroup
+	// once per process, on first use.
+	if err := confineCgroupRoot(view, parent); err != nil {
+		return nil, err
+	}
+	copts := cgroupOptions(r, lg, view)
+	// Every launch first finishes payloads whose helper was killed.
+	if _, err := sweep(copts, s); err != nil {
+		lg.Warningf("sweep of orphaned payloads: %v", err)
 	}
 	owner := cgroup.Owner{DN: r.Accounting.DN, FQAN: r.Accounting.FQAN, User: r.Account.User, UID: r.Account.UID, TrackingGID: r.TrackingGID}
 	pl, err := cgroup.Create(copts, parent, owner, r.Limits)
@@ -102,9 +108,6 @@ func cgroupOptions(r *launch.Request, lg *logging.Logger, view string) cgroup.Op
 func runIn(r *launch.Request, lg *logging.Logger, stdio Stdio, pl *cgroup.Payload, view, parent string) (*Result, func(), error) {
 	nop := func() {}
 	s := &r.Sandbox
-	if err := confineCgroupRoot(view, parent); err != nil {
-		return nil, nop, err
-	}
 	rootfs := filepath.Join(s.RunDir, "rootfs")
 	if err := hostbindRoot(rootfs); err != nil {
 		return nil, nop, err
