@@ -36,7 +36,7 @@ func TestDependencyFence(t *testing.T) {
 				}
 			}
 			// Every glexec call starts all it links: net/http alone was
-			// 1.5 ms of a 12 ms glexec --map (BenchmarkMapProcess).
+			// 1-1.5 ms of a 12 ms glexec --map (BenchmarkMapProcess).
 			if dep == "net/http" {
 				t.Errorf("%s depends on net/http: keep it out of the front end (internal/authz/xacml/post.go)", pkg)
 			}

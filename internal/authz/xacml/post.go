@@ -16,10 +16,10 @@ import (
 )
 
 // The mapping-service call is one HTTP/1.1 POST on a TLS connection of its
-// own. net/http would do it, but it is by far the largest thing linked into
+// own. net/http would do it, but it is one of the largest things linked into
 // the setuid front end, and every glexec call paid for starting it, mapping
-// service configured or not: ~1.5 ms of a 12 ms glexec --map on a small VM,
-// and 2.2 MB of an 8 MB binary. A SOAP call needs none of what it adds: no
+// service configured or not: 1-1.5 ms of a 12 ms glexec --map on a small VM,
+// and 1 MB of an 8 MB binary. A SOAP call needs none of what it adds: no
 // keep-alive, redirects, proxies, cookies, compression or HTTP/2.
 
 const (
