@@ -81,7 +81,7 @@ func Run(r *launch.Request, lg *logging.Logger, stdio Stdio) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, destroy, err := runIn(r, lg, stdio, pl, view, parent)
+	res, destroy, err := runIn(r, lg, stdio, pl)
 	// libcontainer's Destroy removes the cgroup: account first.
 	defer destroy()
 	if res == nil {
@@ -105,7 +105,7 @@ func cgroupOptions(r *launch.Request, lg *logging.Logger, view string) cgroup.Op
 // runIn starts the container in the payload cgroup and waits for it. It
 // returns a nil Result only when the payload did not start, and always a
 // function that removes the container's state, to call after accounting.
-func runIn(r *launch.Request, lg *logging.Logger, stdio Stdio, pl *cgroup.Payload, view, parent string) (*Result, func(), error) {
+func runIn(r *launch.Request, lg *logging.Logger, stdio Stdio, pl *cgroup.Payload) (*Result, func(), error) {
 	nop := func() {}
 	s := &r.Sandbox
 	rootfs := filepath.Join(s.RunDir, "rootfs")
