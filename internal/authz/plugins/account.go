@@ -81,11 +81,9 @@ func newLocalAccount(argv []string, env *policy.Env) (policy.Plugin, error) {
 	for opt, ok := a.next(); ok; opt, ok = a.next() {
 		switch {
 		case isUp(opt, "-gridmapfile", "-gridmap"):
-			f, err := p.fileArg(a, opt)
-			if err != nil {
+			if err := p.fileArg(a, opt, &p.mapfile.path); err != nil {
 				return nil, err
 			}
-			p.mapfile.path = f
 		default:
 			return nil, p.unknown(opt)
 		}
@@ -196,11 +194,9 @@ func newPoolAccount(argv []string, env *policy.Env) (policy.Plugin, error) {
 	a := &args{list: argv}
 	for opt, ok := a.next(); ok; opt, ok = a.next() {
 		if isUp(opt, "-gridmapfile", "-gridmap") {
-			f, err := p.fileArg(a, opt)
-			if err != nil {
+			if err := p.fileArg(a, opt, &p.mapfile.path); err != nil {
 				return nil, err
 			}
-			p.mapfile.path = f
 			continue
 		}
 		known, err := p.poolOption(a, opt, &p.mapfile, &p.dir, &p.dirSet, "-gridmapdir", &p.mappings)

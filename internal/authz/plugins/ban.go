@@ -30,11 +30,9 @@ func newBan(argv []string, env *policy.Env, p *ban) (policy.Plugin, error) {
 	for opt, ok := a.next(); ok; opt, ok = a.next() {
 		switch {
 		case isUp(opt, "-banmapfile", "-ban_mapfile", "-gridmapfile", "-gridmap"):
-			f, err := p.fileArg(a, opt)
-			if err != nil {
+			if err := p.fileArg(a, opt, &p.file); err != nil {
 				return nil, err
 			}
-			p.file = f
 		case is(opt, "-no_wildcard", "-disablewildcard", "-disablewildcards", "--disablewildcard", "--disablewildcards"):
 			p.wild = false
 		default:

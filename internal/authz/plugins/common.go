@@ -160,15 +160,19 @@ func (a *args) value() (string, bool) {
 	return a.list[a.i-1], true
 }
 
-// fileArg reads a file option's value and resolves it as LCMAPS does:
+// fileArg reads a file option's value into dst, resolved as LCMAPS does:
 // privileged, a relative name is taken below /etc/grid-security and must
 // exist.
-func (b *base) fileArg(a *args, opt string) (string, error) {
+func (b *base) fileArg(a *args, opt string, dst *string) error {
 	v, ok := a.value()
 	if !ok {
-		return "", b.initErr("option %s needs to be followed by valid filename", opt)
+		return b.initErr("option %s needs to be followed by valid filename", opt)
 	}
-	return b.resolve(v)
+	f, err := b.resolve(v)
+	if err == nil {
+		*dst = f
+	}
+	return err
 }
 
 func (b *base) resolve(name string) (string, error) {

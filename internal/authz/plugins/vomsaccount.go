@@ -55,11 +55,9 @@ func newVOMSAccount(argv []string, p *vomsAccount) (policy.Plugin, error) {
 	for opt, ok := a.next(); ok; opt, ok = a.next() {
 		switch {
 		case isUp(opt, "-gridmapfile", "-gridmap"):
-			f, err := p.fileArg(a, opt)
-			if err != nil {
+			if err := p.fileArg(a, opt, &p.mapfile.path); err != nil {
 				return nil, err
 			}
-			p.mapfile.path = f
 		case is(opt, "--use-voms-gid", "--use_voms_gid", "-use_voms_gid"):
 			if p.useSet == "--use-account-gid" {
 				return nil, p.initErr("cannot specify both %s and --use-account-gid", opt)

@@ -42,11 +42,9 @@ func newVOMSGroup(argv []string, p *vomsGroup) (policy.Plugin, error) {
 	for opt, ok := a.next(); ok; opt, ok = a.next() {
 		switch {
 		case isUp(opt, "-groupmapfile", "-groupmap"):
-			f, err := p.fileArg(a, opt)
-			if err != nil {
+			if err := p.fileArg(a, opt, &p.file); err != nil {
 				return nil, err
 			}
-			p.file = f
 		case is(opt, "-mapmin"):
 			v, ok := a.value()
 			if !ok {
