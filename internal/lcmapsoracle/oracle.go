@@ -203,15 +203,21 @@ func (r Result) Grep(substr string) []string {
 // grid-proxy-init, and returns the proxy's path.
 func MakeProxy(t testing.TB, dir string) string {
 	t.Helper()
-	run := func(name string, args ...string) {
-		t.Helper()
-		cmd := exec.Command(name, args...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%s %v: %v\n%s (install the tool: make deps)", name, args, err, out)
-		}
-	}
-	os.WriteFile(filepath.Join(dir, "ca.cnf"), []byte(`[ req ]
+	MakeCA(t, dir)
+	IssueCert(t, dir, "user", "/DC=org/DC=example/CN=oracle user", 4097)
+	os.Mkdir(filepath.Join(dir, "certs"), 0o755)
+	Tool(t, dir, "grid-proxy-init", "-q", "-rfc", "-cert", "usercert.pem", "-key", "userkey.pem", "-certdir", "certs", "-out", "proxy.pem")
+	return filepath.Join(dir, "proxy.pem")
+}
+
+// CAName is the subject of the CA MakeCA creates.
+const CAName = "/DC=org/DC=example/CN=Oracle Test CA"
+
+// MakeCA creates, in dir, a throwaway CA (ca.pem, ca.key) with openssl,
+// and the extensions file ca.cnf IssueCert signs with.
+func MakeCA(t testing.TB, dir string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "ca.cnf"), []byte(`[ req ]
 distinguished_name = dn
 prompt = no
 [ dn ]
@@ -223,15 +229,33 @@ subjectKeyIdentifier = hash
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature,keyEncipherment
 extendedKeyUsage = clientAuth
-`), 0o644)
-	run("openssl", "req", "-x509", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-		"-subj", "/DC=org/DC=example/CN=Oracle Test CA", "-config", "ca.cnf", "-extensions", "v3_ca")
-	run("openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "userkey.pem", "-out", "user.csr",
-		"-subj", "/DC=org/DC=example/CN=oracle user")
-	run("openssl", "x509", "-req", "-in", "user.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", "4097", "-days", "2",
-		"-extfile", "ca.cnf", "-extensions", "v3_user", "-out", "usercert.pem")
-	os.Chmod(filepath.Join(dir, "userkey.pem"), 0o600)
-	os.Mkdir(filepath.Join(dir, "certs"), 0o755)
-	run("grid-proxy-init", "-q", "-rfc", "-cert", "usercert.pem", "-key", "userkey.pem", "-certdir", "certs", "-out", "proxy.pem")
-	return filepath.Join(dir, "proxy.pem")
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	Tool(t, dir, "openssl", "req", "-x509", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+		"-subj", CAName, "-config", "ca.cnf", "-extensions", "v3_ca")
+}
+
+// IssueCert has dir's CA sign an end-entity certificate for subj:
+// <name>cert.pem, with its key in <name>key.pem (mode 0600).
+func IssueCert(t testing.TB, dir, name, subj string, serial int) {
+	t.Helper()
+	Tool(t, dir, "openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", name+"key.pem", "-out", name+".csr", "-subj", subj)
+	Tool(t, dir, "openssl", "x509", "-req", "-in", name+".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", fmt.Sprint(serial), "-days", "2",
+		"-extfile", "ca.cnf", "-extensions", "v3_user", "-out", name+"cert.pem")
+	if err := os.Chmod(filepath.Join(dir, name+"key.pem"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Tool runs a grid or openssl tool in dir and fails t, naming the tool,
+// if it fails.
+func Tool(t testing.TB, dir, name string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "RANDFILE="+filepath.Join(dir, ".rnd"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s %v: %v\n%s (install the tool: make deps)", name, args, err, out)
+	}
 }

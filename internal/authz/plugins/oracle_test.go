@@ -36,16 +36,6 @@ var (
 	credsErr  string
 )
 
-func run(t testing.TB, dir, name string, args ...string) {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "RANDFILE="+filepath.Join(dir, ".rnd"))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s %v: %v\n%s (install the tool: make deps)", name, args, err, out)
-	}
-}
-
 func getCreds(t testing.TB) *oracleCreds {
 	t.Helper()
 	credsOnce.Do(func() {
@@ -55,27 +45,9 @@ func getCreds(t testing.TB) *oracleCreds {
 			return
 		}
 		c := &oracleCreds{dir: dir, certDir: filepath.Join(dir, "certs"), vomsDir: filepath.Join(dir, "vomsdir"), proxies: map[string]string{}}
-		write(t, filepath.Join(dir, "ca.cnf"), `[ req ]
-distinguished_name = dn
-prompt = no
-[ dn ]
-[ v3_ca ]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[ v3_user ]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature,keyEncipherment
-extendedKeyUsage = clientAuth
-`)
-		run(t, dir, "openssl", "req", "-x509", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-			"-subj", "/DC=org/DC=example/CN=Oracle Test CA", "-config", "ca.cnf", "-extensions", "v3_ca")
-		for i, who := range []struct{ name, subj string }{{"user", userDN}, {"voms", "/DC=org/DC=example/CN=voms.example.org"}} {
-			run(t, dir, "openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", who.name+"key.pem", "-out", who.name+".csr", "-subj", who.subj)
-			run(t, dir, "openssl", "x509", "-req", "-in", who.name+".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", fmt.Sprint(4097+i), "-days", "2",
-				"-extfile", "ca.cnf", "-extensions", "v3_user", "-out", who.name+"cert.pem")
-			os.Chmod(filepath.Join(dir, who.name+"key.pem"), 0o600)
-		}
+		lcmapsoracle.MakeCA(t, dir)
+		lcmapsoracle.IssueCert(t, dir, "user", userDN, 4097)
+		lcmapsoracle.IssueCert(t, dir, "voms", "/DC=org/DC=example/CN=voms.example.org", 4098)
 		os.MkdirAll(c.certDir, 0o755)
 		hash, err := exec.Command("openssl", "x509", "-hash", "-noout", "-in", filepath.Join(dir, "ca.pem")).Output()
 		if err != nil {
@@ -86,7 +58,7 @@ extendedKeyUsage = clientAuth
 		write(t, filepath.Join(c.certDir, strings.TrimSpace(string(hash))+".0"), string(ca))
 		for _, vo := range []string{"dteam", "atlas"} {
 			os.MkdirAll(filepath.Join(c.vomsDir, vo), 0o755)
-			write(t, filepath.Join(c.vomsDir, vo, "voms.example.org.lsc"), "/DC=org/DC=example/CN=voms.example.org\n/DC=org/DC=example/CN=Oracle Test CA\n")
+			write(t, filepath.Join(c.vomsDir, vo, "voms.example.org.lsc"), "/DC=org/DC=example/CN=voms.example.org\n"+lcmapsoracle.CAName+"\n")
 		}
 		creds = c
 	})
@@ -108,9 +80,9 @@ func (c *oracleCreds) proxy(t testing.TB, fqans []string, limited bool) string {
 	}
 	out := filepath.Join(c.dir, fmt.Sprintf("proxy%d.pem", len(c.proxies)))
 	if limited {
-		run(t, c.dir, "grid-proxy-init", "-q", "-rfc", "-limited", "-cert", "usercert.pem", "-key", "userkey.pem", "-certdir", c.certDir, "-out", out)
+		lcmapsoracle.Tool(t, c.dir, "grid-proxy-init", "-q", "-rfc", "-limited", "-cert", "usercert.pem", "-key", "userkey.pem", "-certdir", c.certDir, "-out", out)
 	} else if len(fqans) == 0 {
-		run(t, c.dir, "grid-proxy-init", "-q", "-rfc", "-cert", "usercert.pem", "-key", "userkey.pem", "-certdir", c.certDir, "-out", out)
+		lcmapsoracle.Tool(t, c.dir, "grid-proxy-init", "-q", "-rfc", "-cert", "usercert.pem", "-key", "userkey.pem", "-certdir", c.certDir, "-out", out)
 	} else {
 		vo := strings.Split(fqans[0], "/")[1]
 		args := []string{"-q", "-cert", "usercert.pem", "-key", "userkey.pem", "-certdir", c.certDir, "-hostcert", "vomscert.pem",
@@ -118,7 +90,7 @@ func (c *oracleCreds) proxy(t testing.TB, fqans []string, limited bool) string {
 		for _, f := range fqans {
 			args = append(args, "-fqan", f)
 		}
-		run(t, c.dir, "voms-proxy-fake", args...)
+		lcmapsoracle.Tool(t, c.dir, "voms-proxy-fake", args...)
 	}
 	c.proxies[key] = out
 	return out
