@@ -1,19 +1,16 @@
 package gridmap
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
-	"regexp"
 	"testing"
 
 	"github.com/glexec-ng/glexec/internal/logging"
+	"github.com/glexec-ng/glexec/internal/logging/logtest"
 )
 
 // logLine is one LCMAPS log line: priority and message.
-type logLine struct{ Priority, Message string }
-
-var lineRE = regexp.MustCompile(`^(?:[^ ]*:)?lcmaps\[\d+\] +(LOG_[A-Z]+): \S+: (.*)$`)
+type logLine logtest.LCMAPSLine
 
 // testLog returns an LCMAPS logger writing to a file at debug level and a
 // function reading back what it wrote.
@@ -27,21 +24,7 @@ func testLog(t testing.TB) (*logging.Logger, func() []logLine) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	return l.LCMAPS(), func() []logLine {
-		f, err := os.Open(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		var out []logLine
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if m := lineRE.FindStringSubmatch(sc.Text()); m != nil {
-				out = append(out, logLine{m[1], m[2]})
-			}
-		}
-		return out
-	}
+	return l.LCMAPS(), func() []logLine { return logtest.ReadLCMAPSFile[logLine](t, file) }
 }
 
 func writeFile(t testing.TB, path, content string) string {

@@ -1,10 +1,8 @@
 package plugins
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +11,7 @@ import (
 	"github.com/glexec-ng/glexec/internal/authz"
 	"github.com/glexec-ng/glexec/internal/authz/policy"
 	"github.com/glexec-ng/glexec/internal/logging"
+	"github.com/glexec-ng/glexec/internal/logging/logtest"
 )
 
 const testPasswd = `root:x:0:0:root:/root:/bin/sh
@@ -48,9 +47,7 @@ type fixture struct {
 	lines func() []logLine
 }
 
-type logLine struct{ Priority, Message string }
-
-var lineRE = regexp.MustCompile(`^(?:[^ ]*:)?lcmaps\[\d+\] +(LOG_[A-Z]+): \S+: (.*)$`)
+type logLine logtest.LCMAPSLine
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
@@ -72,21 +69,7 @@ func newFixture(t testing.TB) *fixture {
 		StateDir: filepath.Join(dir, "state"),
 		Vars:     map[string]string{},
 	}
-	f.lines = func() []logLine {
-		fh, err := os.Open(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer fh.Close()
-		var out []logLine
-		sc := bufio.NewScanner(fh)
-		for sc.Scan() {
-			if m := lineRE.FindStringSubmatch(sc.Text()); m != nil {
-				out = append(out, logLine{m[1], m[2]})
-			}
-		}
-		return out
-	}
+	f.lines = func() []logLine { return logtest.ReadLCMAPSFile[logLine](t, file) }
 	return f
 }
 
