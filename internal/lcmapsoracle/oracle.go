@@ -254,7 +254,6 @@ func Tool(t testing.TB, dir, name string, args ...string) {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "RANDFILE="+filepath.Join(dir, ".rnd"))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s %v: %v\n%s (install the tool: make deps)", name, args, err, out)
 	}
