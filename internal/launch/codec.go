@@ -68,8 +68,9 @@ func marshal(r *Request) ([]byte, error) {
 func Marshal(r *Request) ([]byte, error) { return marshal(r) }
 
 // Pipe returns the read end of a pipe that already holds r, complete and
-// closed for writing: glexec makes it fd 3 and execs the helper, with no
-// process left to feed it. The pipe is grown to fit (MaxRequestSize is the
+// closed for writing, for a helper started after the request is made (the
+// sweep, a helper that could not be started early, tests): the helper gets
+// it as fd 3 and reads it to EOF without anyone feeding it. The pipe is grown to fit (MaxRequestSize is the
 // kernel's default pipe-max-size; root may exceed it anyway).
 func Pipe(r *Request) (*os.File, error) {
 	b, err := marshal(r)

@@ -1,9 +1,9 @@
 // Package launch is the typed request the setuid front end hands to the
 // root-only sandbox helper.
 //
-// glexec authorises the caller, maps the account, stages the proxy and then
-// execs glexec-sandbox with one Request written as JSON on an inherited pipe
-// at file descriptor 3. The helper trusts nothing else: not its environment,
+// glexec starts glexec-sandbox as soon as the caller is admitted, then
+// authorises, maps and stages the proxy, and writes one Request as JSON on
+// the pipe the helper inherited at file descriptor 3. The helper trusts nothing else: not its environment,
 // not its arguments. The encoding is versioned (Version) and strict: unknown
 // fields, trailing data, requests above MaxRequestSize and values that fail
 // Validate are refused with a System (202) failure, because only a broken or

@@ -16,8 +16,9 @@ const ReasonStart failure.Reason = "helper-start"
 // caller of glexec set (in particular _LIBCONTAINER_*, which runc's nsenter
 // constructor obeys before main) reaches it.
 //
-// glexec itself execs the helper instead (it has nothing left to do); Start
-// is the same hand-off for tests, benchmarks and the sweep timer.
+// glexec starts the helper itself, early, as root without groups and killed
+// with glexec (cmd/glexec, helperCmd); Start is the plain hand-off the
+// sandbox package's tests use to drive the helper without glexec.
 func Start(path string, r *Request, stdin, stdout, stderr *os.File) (*exec.Cmd, error) {
 	pr, err := Pipe(r)
 	if err != nil {
