@@ -35,6 +35,21 @@ func (b *base) gridmapfile(m *mapfileOpt) (string, bool) {
 	return filepath.Join(b.env.Var("HOME"), ".gridmap"), true
 }
 
+// acceptMapping is which grid-mapfile mappings a plugin takes: pool
+// entries (".prefix") for the pool plugins, otherwise plain accounts, and
+// then only the one the caller requested, if it requested one.
+func acceptMapping(pool bool, want string) func(string) bool {
+	return func(m string) bool {
+		switch {
+		case pool:
+			return strings.HasPrefix(m, ".")
+		case want != "":
+			return m == want
+		}
+		return !strings.HasPrefix(m, ".")
+	}
+}
+
 func noteDefaultMapfile(b *base, m *mapfileOpt) {
 	if m.path == "" {
 		b.log().Infof("%s-plugin_initialize(): No grid-mapfile was provided, will use default.", b.module)
@@ -116,12 +131,7 @@ func (p *localAccount) run(req *policy.Request, cd *policy.CredData) error {
 	res, found, err := gridmap.Lookup(file, gridmap.Query{
 		Subject:     dn,
 		DefaultFile: dflt,
-		Accept: func(m string) bool {
-			if want != "" {
-				return m == want
-			}
-			return !strings.HasPrefix(m, ".")
-		},
+		Accept:      acceptMapping(false, want),
 	}, p.log())
 	if err != nil {
 		return err
@@ -262,7 +272,7 @@ func (p *poolAccount) run(req *policy.Request, cd *policy.CredData, verify bool)
 	}
 	res, found, err := gridmap.Lookup(file, gridmap.Query{
 		Subject: dn, Wildcards: p.mapfile.useWild, DefaultFile: dflt,
-		Accept: func(m string) bool { return strings.HasPrefix(m, ".") },
+		Accept: acceptMapping(true, ""),
 	}, p.log())
 	if err != nil {
 		return err

@@ -93,6 +93,15 @@ func TestOutcomes(t *testing.T) {
 			setup: func(f *fixture) (string, string) {
 				return "lcmaps_localaccount.mod", "-gridmap " + f.file(t, "gm", "\""+userDN+"\" root\n")
 			}},
+		{name: "localaccount skips pool entries", req: request(userDN), class: failure.Authz, reason: ReasonNoMapping,
+			setup: func(f *fixture) (string, string) {
+				return "lcmaps_localaccount.mod", "-gridmap " + f.file(t, "gm", "\""+userDN+"\" .pool\n")
+			}},
+		{name: "poolaccount skips plain accounts", req: request(userDN), class: failure.Authz, reason: ReasonNoMapping,
+			setup: func(f *fixture) (string, string) {
+				d := f.pool(t, "gmd", "pool001")
+				return "lcmaps_poolaccount.mod", "-gridmap " + f.file(t, "gm", "\""+userDN+"\" alice\n") + " -gridmapdir " + d
+			}},
 		{name: "poolaccount exhausted", req: request(userDN), class: failure.System, reason: gridmap.ReasonPoolExhausted,
 			setup: func(f *fixture) (string, string) {
 				d := f.pool(t, "gmd")

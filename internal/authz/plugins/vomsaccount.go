@@ -2,7 +2,6 @@ package plugins
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/glexec-ng/glexec/internal/authz/policy"
 	"github.com/glexec-ng/glexec/internal/failure"
@@ -183,15 +182,7 @@ func (p *vomsAccount) run(req *policy.Request, cd *policy.CredData, verify bool)
 	for _, fqan := range list {
 		res, found, err := gridmap.Lookup(file, gridmap.Query{
 			Subject: fqan, Wildcards: p.mapfile.useWild, DefaultFile: dflt,
-			Accept: func(m string) bool {
-				if p.pool {
-					return strings.HasPrefix(m, ".")
-				}
-				if want != "" {
-					return m == want
-				}
-				return !strings.HasPrefix(m, ".")
-			},
+			Accept: acceptMapping(p.pool, want),
 		}, p.log())
 		if err != nil {
 			return err

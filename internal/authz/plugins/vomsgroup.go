@@ -1,8 +1,6 @@
 package plugins
 
 import (
-	"strings"
-
 	"github.com/glexec-ng/glexec/internal/authz"
 	"github.com/glexec-ng/glexec/internal/authz/policy"
 	"github.com/glexec-ng/glexec/internal/failure"
@@ -110,7 +108,7 @@ func (p *vomsGroup) run(req *policy.Request, cd *policy.CredData, verify bool) e
 	for i, fqan := range list {
 		res, found, err := gridmap.Lookup(p.file, gridmap.Query{
 			Subject: fqan, Wildcards: true,
-			Accept: func(m string) bool { return strings.HasPrefix(m, ".") == p.pool },
+			Accept: acceptMapping(p.pool, ""),
 		}, p.log())
 		if err != nil {
 			return err
