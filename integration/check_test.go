@@ -13,6 +13,7 @@ import (
 
 	"github.com/glexec-ng/glexec/integration/xacmlserver"
 	"github.com/glexec-ng/glexec/internal/credgen"
+	"github.com/glexec-ng/glexec/internal/tracking"
 )
 
 // checkRun is one glexec --check and, where the fault stops a real call,
@@ -676,19 +677,13 @@ func caDirCopy(t *testing.T, g *grid, opts credgen.DirOptions, conf ...string) s
 // test.
 func leaseAll(t *testing.T) {
 	t.Helper()
-	dir := filepath.Join(world.StateDir, "tracking")
-	os.MkdirAll(dir, 0o755)
-	stat, err := os.ReadFile("/proc/self/stat")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+	p := &tracking.Pool{Dir: filepath.Join(world.StateDir, "tracking"), Min: trackingFirst, Max: trackingFirst + trackingCount - 1}
 	for i := 0; i < trackingCount; i++ {
-		p := filepath.Join(dir, fmt.Sprint(trackingFirst+i))
-		if err := os.WriteFile(p, []byte(fmt.Sprintf("%d %s\n", os.Getpid(), f[19])), 0o644); err != nil {
+		l, err := p.Acquire(os.Getpid())
+		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { os.Remove(p) })
+		t.Cleanup(func() { l.Release() })
 	}
 }
 

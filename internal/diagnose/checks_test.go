@@ -10,6 +10,7 @@ import (
 
 	"github.com/glexec-ng/glexec/internal/credgen"
 	"github.com/glexec-ng/glexec/internal/env"
+	"github.com/glexec-ng/glexec/internal/tracking"
 )
 
 // TestRun walks the checks over faults made in a temporary installation and
@@ -105,15 +106,11 @@ func TestRun(t *testing.T) {
 // leaseAll leases gids min..max to this live process.
 func leaseAll(t *testing.T, w *world, min, max int) {
 	t.Helper()
-	dir := filepath.Join(w.state, "tracking")
-	os.MkdirAll(dir, 0o755)
-	stat, err := os.ReadFile("/proc/self/stat")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+	p := &tracking.Pool{Dir: filepath.Join(w.state, "tracking"), Min: min, Max: max}
 	for g := min; g <= max; g++ {
-		write(t, filepath.Join(dir, fmt.Sprint(g)), fmt.Sprintf("%d %s\n", os.Getpid(), f[19]))
+		if _, err := p.Acquire(os.Getpid()); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
