@@ -10,12 +10,7 @@ import (
 )
 
 func TestParseArgs(t *testing.T) {
-	tests := []struct {
-		name   string
-		argv   []string
-		want   Args
-		reason failure.Reason
-	}{
+	runArgsCases(t, []argsCase{
 		{"command", []string{"/bin/id", "-u"}, Args{Mode: Run, Command: []string{"/bin/id", "-u"}}, ""},
 		{"command options belong to payload", []string{"/bin/ls", "-V", "--map"}, Args{Mode: Run, Command: []string{"/bin/ls", "-V", "--map"}}, ""},
 		{"double dash", []string{"--", "/bin/sh", "-c", "x"}, Args{Mode: Run, Command: []string{"/bin/sh", "-c", "x"}}, ""},
@@ -35,7 +30,20 @@ func TestParseArgs(t *testing.T) {
 		{"legacy form", []string{"1000", "1000", "/bin/true"}, Args{}, ReasonLegacyForm},
 		{"relative command", []string{"true"}, Args{}, ReasonRelativeCommand},
 		{"relative with dot", []string{"./run.sh"}, Args{}, ReasonRelativeCommand},
-	}
+	})
+}
+
+// argsCase is one command line: what ParseArgs makes of it, or the reason
+// (class 201) it refuses it.
+type argsCase struct {
+	name   string
+	argv   []string
+	want   Args
+	reason failure.Reason
+}
+
+func runArgsCases(t *testing.T, tests []argsCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ParseArgs(tt.argv)

@@ -1,19 +1,9 @@
 package frontend
 
-import (
-	"reflect"
-	"testing"
-
-	"github.com/glexec-ng/glexec/internal/failure"
-)
+import "testing"
 
 func TestParseCheckArgs(t *testing.T) {
-	tests := []struct {
-		name   string
-		argv   []string
-		want   Args
-		reason failure.Reason
-	}{
+	runArgsCases(t, []argsCase{
 		{"check", []string{"--check"}, Args{Mode: Check}, ""},
 		{"json", []string{"--check", "--json"}, Args{Mode: Check, JSON: true}, ""},
 		{"as root", []string{"--as", "alice", "--proxy", "/tmp/x509up_u1", "--check"}, Args{Mode: Check, As: "alice", Proxy: "/tmp/x509up_u1"}, ""},
@@ -28,22 +18,5 @@ func TestParseCheckArgs(t *testing.T) {
 		{"huge slots", []string{"--check", "--slots", "99999999"}, Args{}, ReasonUsage},
 		{"check with command", []string{"--check", "/bin/true"}, Args{}, ReasonUsage},
 		{"check and map", []string{"--check", "--map"}, Args{}, ReasonUsage},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseArgs(tt.argv)
-			if tt.reason != "" {
-				if failure.ReasonOf(err) != tt.reason || failure.ClassOf(err) != failure.Client {
-					t.Fatalf("ParseArgs(%q) error = %v, want reason %s class 201", tt.argv, err, tt.reason)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("ParseArgs(%q): %v", tt.argv, err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Fatalf("ParseArgs(%q) = %+v, want %+v", tt.argv, got, tt.want)
-			}
-		})
-	}
+	})
 }
