@@ -120,6 +120,10 @@ func BenchmarkLaunch(b *testing.B) {
 			}
 		}
 		b.ReportMetric(glexec/runc, "glexec/runc")
+		// The budget (issue 5): a sandboxed launch no slower than runc's.
+		if glexec > runc {
+			b.Errorf("over budget: glexec /bin/true median %.1f ms, runc run %.1f ms (%.3f x)", glexec, runc, glexec/runc)
+		}
 	})
 	b.Run("rss", func(b *testing.B) {
 		writeConf(b, prod(g.sandboxConf()))
@@ -136,9 +140,17 @@ func BenchmarkLaunch(b *testing.B) {
 			}
 			b.ReportMetric(float64(front)/1024, "glexec-MiB")
 			b.ReportMetric(float64(helper)/1024, "helper-MiB")
+			// The budget for what waits while the payload runs.
+			if front == 0 || helper == 0 || front > maxWaitingKiB || helper > maxWaitingKiB {
+				b.Errorf("rss while the payload runs: glexec %d KiB, helper %d KiB; budget %d KiB each", front, helper, maxWaitingKiB)
+			}
 		}
 	})
 }
+
+// maxWaitingKiB is the RSS budget of glexec and of the helper while they
+// wait for a payload.
+const maxWaitingKiB = 12 << 10
 
 // percentiles returns the median and the 90th percentile of times.
 func percentiles(times []float64) (p50, p90 float64) {
