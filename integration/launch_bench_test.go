@@ -108,10 +108,12 @@ func BenchmarkLaunch(b *testing.B) {
 			}
 		}
 		var glexec, runc float64
+		var all []string // a failed benchmark prints no metrics
 		for k, v := range variants {
 			p50, p90 := percentiles(times[k])
 			b.ReportMetric(p50, v.name+"-p50-ms")
 			b.ReportMetric(p90, v.name+"-p90-ms")
+			all = append(all, fmt.Sprintf("%s %.1f/%.1f", v.name, p50, p90))
 			switch v.name {
 			case "glexec":
 				glexec = p50
@@ -121,8 +123,11 @@ func BenchmarkLaunch(b *testing.B) {
 		}
 		b.ReportMetric(glexec/runc, "glexec/runc")
 		// The budget (issue 5): a sandboxed launch no slower than runc's.
-		if glexec > runc {
-			b.Errorf("over budget: glexec /bin/true median %.1f ms, runc run %.1f ms (%.3f x)", glexec, runc, glexec/runc)
+		// The framework's probe run (b.N = 1) and other short runs only
+		// report: a median of a few launches is noise on a small VM.
+		if b.N >= minVerdictRuns && glexec > runc {
+			b.Errorf("over budget: glexec /bin/true median %.1f ms, runc run %.1f ms (%.3f x); %d launches each, median/p90 ms: %s",
+				glexec, runc, glexec/runc, b.N, strings.Join(all, ", "))
 		}
 	})
 	b.Run("rss", func(b *testing.B) {
@@ -151,6 +156,10 @@ func BenchmarkLaunch(b *testing.B) {
 // maxWaitingKiB is the RSS budget of glexec and of the helper while they
 // wait for a payload.
 const maxWaitingKiB = 12 << 10
+
+// minVerdictRuns is the number of launches per variant below which the
+// sandboxed benchmark reports its medians without judging them.
+const minVerdictRuns = 10
 
 // percentiles returns the median and the 90th percentile of times.
 func percentiles(times []float64) (p50, p90 float64) {
